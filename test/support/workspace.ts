@@ -1,0 +1,164 @@
+// A throwaway copy of the Pulumi project with its own file backend, driven through the real CLI.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Files and folders of the project that a run needs (node_modules is linked, not copied). */
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "policies"];
+
+/** The test passphrase of throwaway stacks; real stacks use their own, never committed. */
+export const TEST_PASSPHRASE = "test-passphrase-not-a-secret";
+
+export interface CliResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+    /** stdout and stderr interleaved as the CLI printed them. */
+    output: string;
+    seconds: number;
+}
+
+export class CliError extends Error {
+    constructor(
+        public readonly args: string[],
+        public readonly result: CliResult,
+    ) {
+        super(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.output}`);
+    }
+}
+
+export interface WorkspaceOptions {
+    /** Stack config file to start from (a Pulumi.<stack>.yaml of the project). */
+    stackConfig?: string;
+    stack?: string;
+    /** Extra environment for every CLI call. */
+    env?: Record<string, string>;
+}
+
+/** A project copy in a temp dir with a `file://` backend inside it and one initialised stack. */
+export class Workspace {
+    readonly dir: string;
+    readonly stack: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    private constructor(dir: string, stack: string, env: NodeJS.ProcessEnv) {
+        this.dir = dir;
+        this.stack = stack;
+        this.env = env;
+    }
+
+    static async create(name: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rp-${name}-`));
+        for (const entry of PROJECT_ENTRIES) {
+            fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(dir, entry), {
+                recursive: true,
+                filter: (src) => !src.includes(`${path.sep}node_modules`),
+            });
+        }
+        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+        const stack = options.stack ?? "local";
+        const source = options.stackConfig ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+        // The stack file is copied without a salt: the throwaway backend gets its own passphrase salt.
+        const config = fs.readFileSync(source, "utf8").replace(/^encryptionsalt:.*\n/m, "");
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), config);
+        fs.mkdirSync(path.join(dir, ".state"));
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+            PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            NO_COLOR: "1",
+            ...options.env,
+        };
+        const ws = new Workspace(dir, stack, env);
+        await ws.run(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        return ws;
+    }
+
+    /** Runs the real `pulumi` CLI in the project copy; rejects with the full output on a non-zero exit. */
+    async run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
+        const started = process.hrtime.bigint();
+        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env });
+        let stdout = "";
+        let stderr = "";
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
+        child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
+        child.stdin.end(options.input ?? "");
+        const code: number = await new Promise((resolve, reject) => {
+            child.on("error", reject);
+            child.on("close", (c) => resolve(c ?? -1));
+        });
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const result = { code, stdout, stderr, output, seconds };
+        if (code !== 0 && !options.allowFailure) throw new CliError(args, result);
+        return result;
+    }
+
+    stackArgs(): string[] {
+        return ["--stack", this.stack];
+    }
+
+    async setConfig(key: string, value: string, secret = false): Promise<void> {
+        // The value goes through stdin so it never shows in a process list or a command log.
+        await this.run(["config", "set", key, ...(secret ? ["--secret"] : []), ...this.stackArgs()], { input: value });
+    }
+
+    up(extra: string[] = []): Promise<CliResult> {
+        return this.run(["up", "--yes", "--skip-preview", "--diff", ...this.stackArgs(), ...extra]);
+    }
+
+    preview(extra: string[] = [], options: { allowFailure?: boolean } = {}): Promise<CliResult> {
+        return this.run(["preview", "--diff", ...this.stackArgs(), ...extra], options);
+    }
+
+    /** `preview --json`: the engine's own description of each planned step. */
+    async previewJson(extra: string[] = []): Promise<PreviewJson> {
+        const result = await this.run(["preview", "--json", ...this.stackArgs(), ...extra]);
+        return JSON.parse(result.stdout) as PreviewJson;
+    }
+
+    async outputs(showSecrets = false): Promise<Record<string, unknown>> {
+        const args = ["stack", "output", "--json", ...this.stackArgs(), ...(showSecrets ? ["--show-secrets"] : [])];
+        return JSON.parse((await this.run(args)).stdout) as Record<string, unknown>;
+    }
+
+    /** The raw checkpoint as stored by the file backend (what an attacker with the state would see). */
+    async exportedState(): Promise<string> {
+        return (await this.run(["stack", "export", ...this.stackArgs()])).stdout;
+    }
+
+    async destroy(): Promise<void> {
+        await this.run(["destroy", "--yes", "--skip-preview", ...this.stackArgs()]);
+    }
+
+    remove(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    diffReasons?: string[];
+    replaceReasons?: string[];
+    detailedDiff?: Record<string, { kind: string; inputDiff?: boolean }>;
+    newState?: { type: string; inputs?: Record<string, unknown> };
+    oldState?: { type: string; inputs?: Record<string, unknown> };
+}
+
+export interface PreviewJson {
+    steps: PreviewStep[];
+    changeSummary: Record<string, number>;
+    diagnostics?: { message: string; severity: string; urn?: string }[];
+}
+
+/** Steps that would change something (anything but `same`). */
+export function changingSteps(preview: PreviewJson): PreviewStep[] {
+    return preview.steps.filter((s) => s.op !== "same");
+}
