@@ -87,7 +87,7 @@ export const mariaDbDatabaseProvider: pulumi.dynamic.ResourceProvider<MariaDbDat
 };
 
 export interface MariaDbDatabaseArgs {
-    connection: pulumi.Input<MariaDbAdminConnection>;
+    connection: pulumi.Input<{ [K in keyof MariaDbAdminConnection]: pulumi.Input<MariaDbAdminConnection[K]> }>;
     name: pulumi.Input<string>;
     charset?: pulumi.Input<string>;
     collation?: pulumi.Input<string>;
