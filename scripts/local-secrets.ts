@@ -55,10 +55,13 @@ if (require.main === module) {
     for (const [key, value] of localSecretValues(spec, cache)) {
         const fullKey = `${CONFIG_NAMESPACE}:${key}`;
         try {
-            execFileSync("pulumi", ["config", "get", fullKey, "--stack", stack], { stdio: "ignore" });
+            execFileSync("pulumi", ["config", "get", fullKey, "--stack", stack, "--config-file", file], { stdio: "ignore" });
             continue; // already set: keep it
         } catch {
-            execFileSync("pulumi", ["config", "set", "--secret", fullKey, "--stack", stack], { input: value, stdio: ["pipe", "ignore", "inherit"] });
+            execFileSync("pulumi", ["config", "set", "--secret", fullKey, "--stack", stack, "--config-file", file], {
+                input: value,
+                stdio: ["pipe", "ignore", "inherit"],
+            });
             console.log(`[local-stack] set secret ${fullKey}`);
         }
     }
