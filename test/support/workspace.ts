@@ -3,6 +3,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { parsePlatformConfig } from "../../components/config";
+import { localSecretValues, readStackConfig } from "../../scripts/local-secrets";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -36,7 +39,15 @@ export interface WorkspaceOptions {
     stack?: string;
     /** Extra environment for every CLI call. */
     env?: Record<string, string>;
+    /** Changes the stack's `config:` map before the stack is created (e.g. test-only names). */
+    editConfig?: (config: StackConfigMap) => void;
 }
+
+/** A stack file's `config:` map: `release-platform:<section>` keys to plain values. */
+export type StackConfigMap = Record<string, unknown>;
+
+/** Where setup keeps its caches (the local SSH key lives there). */
+export const RP_CACHE = process.env.RP_CACHE ?? path.join(os.homedir(), ".cache", "release-platform");
 
 /** A project copy in a temp dir with a `file://` backend inside it and one initialised stack. */
 export class Workspace {
@@ -62,8 +73,9 @@ export class Workspace {
         const stack = options.stack ?? "local";
         const source = options.stackConfig ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
         // The stack file is copied without a salt: the throwaway backend gets its own passphrase salt.
-        const config = fs.readFileSync(source, "utf8").replace(/^encryptionsalt:.*\n/m, "");
-        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), config);
+        const doc = parseYaml(fs.readFileSync(source, "utf8")) as { config: StackConfigMap };
+        options.editConfig?.(doc.config);
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ config: doc.config }));
         fs.mkdirSync(path.join(dir, ".state"));
         const env: NodeJS.ProcessEnv = {
             ...process.env,
@@ -107,6 +119,23 @@ export class Workspace {
     async setConfig(key: string, value: string, secret = false): Promise<void> {
         // The value goes through stdin so it never shows in a process list or a command log.
         await this.run(["config", "set", key, ...(secret ? ["--secret"] : []), ...this.stackArgs()], { input: value });
+    }
+
+    get configFile(): string {
+        return path.join(this.dir, `Pulumi.${this.stack}.yaml`);
+    }
+
+    /** Rewrites the stack's `config:` map (secrets stay encrypted as they are). */
+    editConfig(edit: (config: StackConfigMap) => void): void {
+        const doc = parseYaml(fs.readFileSync(this.configFile, "utf8")) as { config: StackConfigMap; encryptionsalt?: string };
+        edit(doc.config);
+        fs.writeFileSync(this.configFile, stringifyYaml(doc));
+    }
+
+    /** Sets the local stack's throwaway secrets (loopback admins, the emulator token, the local SSH key). */
+    async setLocalSecrets(): Promise<void> {
+        const spec = parsePlatformConfig(readStackConfig(this.configFile));
+        for (const [key, value] of localSecretValues(spec, RP_CACHE)) await this.setConfig(`release-platform:${key}`, value, true);
     }
 
     up(extra: string[] = []): Promise<CliResult> {

@@ -94,6 +94,9 @@ export interface MariaDbDatabaseArgs {
     dropOnDelete?: pulumi.Input<boolean>;
 }
 
+/** The type token the engine records (dynamic resources live under `pulumi-nodejs:dynamic/`). */
+export const MARIADB_DATABASE_TYPE = "pulumi-nodejs:dynamic/databases:MariaDbDatabase";
+
 /** One database on a MariaDB server (`utf8mb4` / `utf8mb4_unicode_ci` unless told otherwise). */
 export class MariaDbDatabase extends pulumi.dynamic.Resource {
     public declare readonly name: pulumi.Output<string>;
@@ -113,7 +116,7 @@ export class MariaDbDatabase extends pulumi.dynamic.Resource {
             },
             // The connection holds the admin password: keep it secret in the state's outputs too.
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
-            "platform",
+            "databases",
             "MariaDbDatabase",
         );
     }

@@ -1,0 +1,161 @@
+// The local stack through the real CLI, language host and plugins: preview, up, re-up, bad config, secrets.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
+import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN } from "../support/servers";
+import { changingSteps, Workspace, type StackConfigMap } from "../support/workspace";
+
+/** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
+const PREFIX = "it1_";
+
+interface RawServer {
+    databases: { name: string; description?: string }[];
+}
+interface RawDatabases {
+    servers: Record<string, RawServer>;
+}
+
+function prefixDatabaseNames(config: StackConfigMap): void {
+    const databases = config["release-platform:databases"] as RawDatabases;
+    const renamed = new Map<string, string>();
+    for (const server of Object.values(databases.servers)) {
+        for (const db of server.databases) {
+            renamed.set(db.name, PREFIX + db.name);
+            db.name = PREFIX + db.name;
+        }
+    }
+    const services = config["release-platform:services"] as Record<string, { databases?: string[] }>;
+    for (const service of Object.values(services)) {
+        if (service.databases) service.databases = service.databases.map((name) => renamed.get(name) ?? name);
+    }
+}
+
+describe("local stack, real CLI", () => {
+    let ws: Workspace;
+
+    beforeAll(async () => {
+        await dropTestObjects(PREFIX);
+        ws = await Workspace.create("local", { editConfig: prefixDatabaseNames });
+        await ws.setLocalSecrets();
+    });
+
+    afterAll(async () => {
+        // Platform databases are protected and retained on delete: unprotect, forget, then drop by hand.
+        if (ws) {
+            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
+            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            ws.remove();
+        }
+        await dropTestObjects(PREFIX);
+    });
+
+    test("preview of an empty stack plans the databases and touches nothing", async () => {
+        const preview = await ws.previewJson();
+        const creates = changingSteps(preview).filter((s) => s.op === "create");
+        const types = creates.map((s) => s.newState?.type);
+        expect(types.filter((t) => t === MARIADB_DATABASE_TYPE)).toHaveLength(4);
+        expect(types.filter((t) => t === "postgresql:index/database:Database")).toHaveLength(1);
+        expect(types.filter((t) => t === "postgresql:index/role:Role")).toHaveLength(1);
+        expect(types.filter((t) => t === "random:index/randomPassword:RandomPassword")).toHaveLength(5);
+        expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([]);
+        expect(pgQuery(`SELECT datname FROM pg_database WHERE datname LIKE 'mo_${PREFIX}%'`)).toEqual([]);
+    });
+
+    test("up creates the databases on the real servers", async () => {
+        const result = await ws.up();
+        expect(result.output).toMatch(/\+ 1[0-9] created/);
+        expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([
+            { name: `mo_${PREFIX}main`, charset: "utf8mb4", collation: "utf8mb4_unicode_ci" },
+            { name: `mo_${PREFIX}votes`, charset: "utf8mb4", collation: "utf8mb4_unicode_ci" },
+        ]);
+        expect((await mariaDatabases(EXTERNAL_MARIADB_STANDIN, `mo_${PREFIX}%`)).map((d) => d.name)).toEqual([`mo_${PREFIX}crm`, `mo_${PREFIX}games`]);
+        expect(pgQuery(`SELECT datname, pg_get_userbyid(datdba), pg_encoding_to_char(encoding) FROM pg_database WHERE datname LIKE 'mo_${PREFIX}%'`)).toEqual([
+            [`mo_${PREFIX}idp`, `svc_${PREFIX}idp`, "UTF8"],
+        ]);
+    });
+
+    test("a second up changes nothing", async () => {
+        const preview = await ws.previewJson();
+        expect(changingSteps(preview)).toEqual([]);
+        const result = await ws.up();
+        expect(result.output).toMatch(/\d+ unchanged/);
+        expect(result.output).not.toMatch(/created|updated|replaced|deleted/);
+    });
+
+    test("stack outputs list each database; passwords are secrets and nowhere in the state or CLI output", async () => {
+        const shown = (await ws.outputs(true)).databases as { database: string; user: string; password: string }[];
+        expect(shown.map((d) => d.database).sort()).toEqual(["crm", "games", "idp", "main", "votes"].map((n) => `mo_${PREFIX}${n}`));
+        for (const db of shown) expect(db.password).toMatch(/^[A-Za-z0-9!#%&*()\-_=+[\]{}<>:?]{32}$/);
+
+        const hidden = await ws.run(["stack", "output", "--json", ...ws.stackArgs()]);
+        const state = await ws.exportedState();
+        const up = await ws.up();
+        for (const db of shown) {
+            expect(hidden.stdout).not.toContain(db.password);
+            expect(state).not.toContain(db.password);
+            expect(up.output).not.toContain(db.password);
+        }
+        expect(state).not.toContain("OPENSSH PRIVATE KEY");
+    });
+
+    test("removing a database from config is refused: it is protected", async () => {
+        let removed: RawServer["databases"] = [];
+        ws.editConfig((config) => {
+            const plesk = (config["release-platform:databases"] as RawDatabases).servers["plesk"]!;
+            removed = plesk.databases.filter((d) => d.name === `${PREFIX}votes`);
+            plesk.databases = plesk.databases.filter((d) => d.name !== `${PREFIX}votes`);
+        });
+        const result = await ws.preview([], { allowFailure: true });
+        expect(result.code).not.toBe(0);
+        expect(result.output).toMatch(/plesk-it1_votes.*cannot be deleted|cannot be deleted.*plesk-it1_votes|protected/s);
+        ws.editConfig((config) => {
+            const databases = config["release-platform:databases"] as RawDatabases;
+            databases.servers["plesk"]!.databases.push(...removed);
+        });
+        expect((await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}votes`)).length).toBe(1);
+    });
+
+    test("the policy pack loads and runs with a preview", async () => {
+        const result = await ws.preview(["--policy-pack", "policies"]);
+        expect(result.output).toMatch(/release-platform/);
+        expect(result.output).toMatch(/Policies:|policy pack|Policy Packs run/i);
+    });
+});
+
+describe("a config with mistakes, real CLI", () => {
+    test("fails with one line per mistake, each naming its path, and touches nothing", async () => {
+        await dropTestObjects("it2_");
+        const ws = await Workspace.create("badconfig", {
+            editConfig: (config) => {
+                const databases = config["release-platform:databases"] as RawDatabases & Record<string, unknown>;
+                const plesk = databases.servers["plesk"]!;
+                plesk.databases = ["main", "votes", "support", "newsletter", "forum", "extra"].map((n) => ({ name: `it2_${n}`, description: n }));
+                databases["colour"] = "blue"; // unknown key
+                const cluster = config["release-platform:cluster"] as { containers: { vmId: number }[] };
+                cluster.containers[1]!.vmId = cluster.containers[0]!.vmId; // duplicate CT-ID
+                const services = config["release-platform:services"] as Record<string, { weights: unknown; dependsOn?: string[]; databases?: string[] }>;
+                services["api"]!.weights = { blue: 60, green: 60 };
+                services["api"]!.dependsOn = ["frontend"]; // frontend already depends on api
+                services["api"]!.databases = ["it2_main"];
+            },
+        });
+        try {
+            await ws.setLocalSecrets().catch(() => undefined); // the config is invalid; secrets do not matter
+            const result = await ws.preview([], { allowFailure: true });
+            expect(result.code).not.toBe(0);
+            const lines = result.output.split("\n").filter((l) => l.includes("release-platform:") && /: /.test(l));
+            const expected = [
+                /release-platform:databases(\.colour)?.*(unknown|unrecognized).*colour|release-platform:databases\.colour/,
+                /release-platform:cluster\.containers\[1\]\.vmId: .*(duplicate|unique|already)/i,
+                /release-platform:databases\.servers\.plesk\.databases\[5\]: .*at most 5/,
+                /release-platform:services\.api\.weights: .*100/,
+                /release-platform:services\.(api|frontend)\.dependsOn: dependency cycle (api -> frontend -> api|frontend -> api -> frontend)/,
+            ];
+            for (const pattern of expected) expect(lines.some((l) => pattern.test(l)), `${pattern} in:\n${lines.join("\n")}`).toBe(true);
+            // Only the stack's own root is ever registered: the program stops before any resource.
+            expect(result.output).not.toMatch(/MariaDbDatabase|postgresql:index|random:index|platform:(index|databases):/);
+            expect(await mariaDatabases(PLESK_STANDIN, "mo_it2_%")).toEqual([]);
+        } finally {
+            ws.remove();
+        }
+    });
+});
