@@ -26,16 +26,17 @@ FAILED=()
 say() { printf '[setup %5ss] %s\n' "$((SECONDS - SETUP_START))" "$*"; }
 elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# hash_inputs FILE_OR_DIR...: a short content hash of files (sorted by path), ignoring READMEs.
+# hash_inputs FILE_OR_DIR...: a short content hash of the sources (files git tracks or would track,
+# so build outputs such as generated schemas never change the key), plus the Go version.
 hash_inputs() {
   { cat "$ROOT/toolchain/versions.env"; go version 2>/dev/null || true
     for p in "$@"; do
       if [ ! -e "$p" ]; then
         echo "missing $p"
-      elif [ -d "$p" ]; then
-        find "$p" -type f ! -name 'README.md' ! -path '*/out/*' -print0 | sort -z | xargs -0 sha256sum
       else
-        sha256sum "$p"
+        git -C "$ROOT" ls-files -co --exclude-standard -- "$p" | LC_ALL=C sort | while read -r f; do
+          [ -f "$ROOT/$f" ] && [ "${f##*/}" != README.md ] && sha256sum "$ROOT/$f"
+        done
       fi
     done; } | sha256sum | cut -c1-16
 }
