@@ -19,6 +19,7 @@ export class Platform extends pulumi.ComponentResource {
                 servers: args.spec.databases.servers,
                 adminPasswords: args.secrets.dbAdminPasswords,
                 configuredPasswords: args.secrets.dbPasswords,
+                sshPrivateKeys: args.secrets.sshPrivateKeys,
             },
             { parent: this },
         );

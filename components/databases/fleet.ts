@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { DatabaseServerSpec, DatabaseSpec } from "../config";
+import { declareHostFirewall } from "./firewall";
 import { declareMariaDbServer } from "./mariadb/server";
 import { declarePostgresServer } from "./postgres/server";
 
@@ -15,6 +16,8 @@ export interface DatabaseFleetArgs {
     adminPasswords: Record<string, pulumi.Input<string>>;
     /** Service-user passwords taken from secret config, by database short name; others are generated. */
     configuredPasswords: Record<string, pulumi.Input<string>>;
+    /** SSH private keys by target name (a server's name), for the commands run on database hosts. */
+    sshPrivateKeys: Record<string, pulumi.Input<string>>;
 }
 
 /** What the fleet exports per database (the password stays a secret Output). */
@@ -37,7 +40,9 @@ export class DatabaseFleet extends pulumi.ComponentResource {
             const adminPassword = args.adminPasswords[server.name];
             if (adminPassword === undefined) throw new Error(`databases.servers.${server.name}: no admin password (secret dbAdminPassword.${server.name})`);
             const declare = server.engine === "mariadb" ? declareMariaDbServer : declarePostgresServer;
-            const resources = declare(this, server, adminPassword);
+            const sshPrivateKey = args.sshPrivateKeys[server.name];
+            const resources = declare(this, server, adminPassword, sshPrivateKey);
+            declareHostFirewall(this, server, sshPrivateKey);
             for (const db of server.databases) {
                 const password = this.servicePassword(db, args.configuredPasswords);
                 resources.addDatabase(db, password);

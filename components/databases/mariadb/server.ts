@@ -8,6 +8,7 @@ export function declareMariaDbServer(
     parent: pulumi.Resource,
     server: DatabaseServerSpec,
     adminPassword: pulumi.Input<string>,
+    _sshPrivateKey: pulumi.Input<string> | undefined,
 ): ServerResources {
     const connection = {
         host: server.admin.host,

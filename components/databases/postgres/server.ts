@@ -8,6 +8,7 @@ export function declarePostgresServer(
     parent: pulumi.Resource,
     server: DatabaseServerSpec,
     adminPassword: pulumi.Input<string>,
+    _sshPrivateKey: pulumi.Input<string> | undefined,
 ): ServerResources {
     // One explicit provider per server: nothing ever falls back to ambient PG* settings.
     const provider = new postgresql.Provider(
