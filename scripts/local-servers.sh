@@ -62,7 +62,7 @@ start_mariadb_ext() {
   start-stop-daemon --start --oknodo --background --chuid mysql --pidfile "$dir/mariadbd.pid" --exec /usr/sbin/mariadbd -- \
     --no-defaults --datadir="$dir/data" --port=3307 --bind-address=127.0.0.1 \
     --socket="$dir/mariadbd.sock" --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --skip-name-resolve
   wait_port 3307 "mariadb (external)"
   # Same admin as the system instance: root over TCP from loopback, no password (local only).
   mariadb --socket="$dir/mariadbd.sock" -uroot -e \
