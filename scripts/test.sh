@@ -12,6 +12,7 @@ bash scripts/local-servers.sh start
 
 echo "[test] typecheck"; tsc --noEmit -p tsconfig.json
 echo "[test] lint"; eslint --max-warnings 0 .
+echo "[test] language host (go test)"; (cd toolchain/langhost && CGO_ENABLED=0 GOFLAGS=-mod=readonly go test ./...)
 
 report="$(mktemp -d)/vitest.json"
 status=0
