@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Starts the servers the local stack and the integration tests talk to, all on loopback:
-#   PostgreSQL 15   127.0.0.1:5432  (Debian cluster 15/main, trust auth for local admin)
+#   PostgreSQL 15   127.0.0.1:5432  (Debian cluster 15/main; TLS with a local test CA, SCRAM passwords,
+#                                    trust only for the admin `postgres` on the socket and loopback)
 #   MariaDB         127.0.0.1:3306  (stands in for the Plesk server; the system instance)
 #   MariaDB         127.0.0.1:3307  (stands in for the external server; own datadir in $STATE)
-# Idempotent: a server already answering is left alone. `status` prints what answers.
+#   sshd            127.0.0.1:2222  (target of the remote commands; own config and host key in $STATE,
+#                                    root by the local stack's key only; the system sshd is never used)
+# Idempotent: a server already answering is left running and only reloaded when its config changed.
+# `status` prints what answers. The PostgreSQL test CA is $STATE/pg-tls/ca.crt (`ca-file` prints it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,6 +15,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # Server data lives where the server users (mysql, postgres) can reach it; $HOME may be private.
 STATE="${RP_SERVER_STATE:-/var/lib/release-platform}"
 mkdir -p "$STATE"
+PG_TLS="$STATE/pg-tls"
+SSHD_DIR="$STATE/sshd"
+SSHD_PORT=2222
+# The local stack's SSH key (scripts/local-secrets.ts `localSshKey` makes the same one).
+LOCAL_SSH_KEY="$RP_CACHE/local-ssh/id_ed25519"
 
 log() { printf '[local-servers] %s\n' "$*"; }
 
@@ -30,14 +39,185 @@ need_packages() { # PKG...: installs Debian packages that are missing (CI starts
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# write_file PATH OWNER MODE < content: replaces PATH only when the content differs; sets CHANGED=1 then.
+write_file() {
+  local path="$1" owner="$2" mode="$3" tmp
+  tmp="$(mktemp "$path.XXXXXX")"
+  cat >"$tmp"
+  if [ -f "$path" ] && cmp -s "$tmp" "$path"; then rm -f "$tmp"; return 0; fi
+  chown "$owner" "$tmp" && chmod "$mode" "$tmp" && mv -f "$tmp" "$path"
+  CHANGED=1
+}
+
+# A throwaway CA and a server certificate for 127.0.0.1/localhost, made once (again only when missing,
+# not signed by the CA, or expiring within 30 days). The CA key never leaves root.
+ensure_pg_tls() {
+  mkdir -p "$PG_TLS" && chmod 755 "$PG_TLS"
+  if [ -f "$PG_TLS/ca.crt" ] && [ -f "$PG_TLS/server.key" ] && [ -f "$PG_TLS/server.crt" ] \
+    && openssl verify -CAfile "$PG_TLS/ca.crt" "$PG_TLS/server.crt" >/dev/null 2>&1 \
+    && openssl x509 -checkend 2592000 -noout -in "$PG_TLS/server.crt" >/dev/null; then
+    return 0
+  fi
+  log "postgresql: making the test certificate in $PG_TLS"
+  local work
+  work="$(mktemp -d)"
+  if [ ! -f "$PG_TLS/ca.key" ] || ! openssl x509 -checkend 2592000 -noout -in "$PG_TLS/ca.crt" >/dev/null 2>&1; then
+    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 \
+      -subj "/CN=release-platform local test CA" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
+    install -m 600 -o root -g root "$work/ca.key" "$PG_TLS/ca.key"
+    install -m 644 -o root -g root "$work/ca.crt" "$PG_TLS/ca.crt"
+  fi
+  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -subj "/CN=localhost" \
+    -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$work/server.ext"
+  openssl x509 -req -sha256 -days 825 -in "$work/server.csr" -CA "$PG_TLS/ca.crt" -CAkey "$PG_TLS/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -extfile "$work/server.ext" -out "$work/server.crt" 2>/dev/null
+  # PostgreSQL refuses a key that others can read; it runs as postgres.
+  install -m 600 -o postgres -g postgres "$work/server.key" "$PG_TLS/server.key"
+  install -m 644 -o postgres -g postgres "$work/server.crt" "$PG_TLS/server.crt"
+  rm -rf "$work"
+  CHANGED=1
+}
+
+# The base pg_hba.conf of the local cluster. The managed blocks that `pulumi up` puts above it
+# (`# BEGIN release-platform managed ...` to `# END ...`) are kept as they are.
+PG_HBA_BASE_MARKER="# release-platform local servers (scripts/local-servers.sh): base rules below"
+pg_hba_base() {
+  cat <<HBA
+$PG_HBA_BASE_MARKER
+# The local admin (tests, the Pulumi provider) without a password, on the socket and loopback only.
+local   all          postgres                 trust
+host    all          postgres   127.0.0.1/32  trust
+host    all          postgres   ::1/128       trust
+# Every other role: a SCRAM password. Service users never get here (their managed reject lines come first).
+local   all          all                      scram-sha-256
+host    all          all        127.0.0.1/32  scram-sha-256
+host    all          all        ::1/128       scram-sha-256
+HBA
+}
+
+ensure_pg_hba_base() { # HBA_FILE
+  local hba="$1" blocks
+  if [ -f "$hba" ] && grep -qxF "$PG_HBA_BASE_MARKER" "$hba"; then return 0; fi
+  log "postgresql: writing the base rules of $hba (the file before is kept in $STATE/pg_hba.conf.before)"
+  [ -f "$STATE/pg_hba.conf.before" ] || cp -p "$hba" "$STATE/pg_hba.conf.before"
+  blocks="$(awk '/^# BEGIN release-platform managed/{keep=1} keep{print} /^# END release-platform managed/{keep=0}' "$hba")"
+  write_file "$hba" postgres:postgres 640 < <([ -z "$blocks" ] || printf '%s\n' "$blocks"; pg_hba_base)
+}
+
 start_postgres() {
-  if port_open 5432; then log "postgresql: up on 5432"; return 0; fi
-  need_packages postgresql
-  local ver
+  need_packages postgresql openssl
+  local ver conf
   ver="$(ls /etc/postgresql | sort -V | tail -1)"
-  log "postgresql: starting cluster $ver/main"
-  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
-  wait_port 5432 postgresql
+  conf="/etc/postgresql/$ver/main"
+  CHANGED=0
+  ensure_pg_tls
+  # conf.d is read after postgresql.conf, and 99- after the others: these settings win.
+  mkdir -p "$conf/conf.d"
+  write_file "$conf/conf.d/99-release-platform.conf" postgres:postgres 644 <<CONF
+# release-platform local servers (scripts/local-servers.sh): TLS with the local test CA, SCRAM passwords.
+ssl = on
+ssl_cert_file = '$PG_TLS/server.crt'
+ssl_key_file = '$PG_TLS/server.key'
+ssl_min_protocol_version = 'TLSv1.2'
+password_encryption = 'scram-sha-256'
+CONF
+  ensure_pg_hba_base "$conf/pg_hba.conf"
+  if port_open 5432; then
+    if [ "$CHANGED" = 1 ]; then
+      log "postgresql: configuration changed, reloading cluster $ver/main"
+      pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+    else
+      log "postgresql: up on 5432"
+    fi
+  else
+    log "postgresql: starting cluster $ver/main"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+    wait_port 5432 postgresql
+  fi
+  local tls
+  tls="$(check_postgres_tls)" || { log "postgresql: TLS with $PG_TLS/ca.crt does not verify; see /var/log/postgresql/"; return 1; }
+  log "postgresql: $tls, certificate verified with $PG_TLS/ca.crt"
+}
+
+# Connects as the admin with full certificate verification; prints the negotiated protocol.
+check_postgres_tls() { # [TRIES]
+  local out=""
+  for _ in $(seq 1 "${1:-20}"); do
+    out="$(psql "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=verify-full sslrootcert=$PG_TLS/ca.crt connect_timeout=5" \
+      -XAtc "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl" 2>/dev/null)" && [ -n "$out" ] && break
+    sleep 0.5 # a reload is asynchronous
+  done
+  [ -n "$out" ] && echo "$out"
+}
+
+# The local stack's SSH key, made the way scripts/local-secrets.ts makes it when missing.
+ensure_local_ssh_key() {
+  [ -f "$LOCAL_SSH_KEY" ] && [ -f "$LOCAL_SSH_KEY.pub" ] && return 0
+  mkdir -p "$(dirname "$LOCAL_SSH_KEY")" && chmod 700 "$(dirname "$LOCAL_SSH_KEY")"
+  [ -f "$LOCAL_SSH_KEY" ] || ssh-keygen -q -t ed25519 -N "" -C release-platform-local -f "$LOCAL_SSH_KEY"
+  [ -f "$LOCAL_SSH_KEY.pub" ] || ssh-keygen -y -f "$LOCAL_SSH_KEY" >"$LOCAL_SSH_KEY.pub"
+}
+
+sshd_pid() { # prints the pid of our sshd when it runs
+  local pid
+  pid="$(cat "$SSHD_DIR/sshd.pid" 2>/dev/null)" || return 1
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+start_sshd() {
+  if [ ! -x /usr/sbin/sshd ]; then
+    # Package scripts must not start the system sshd (port 22): hold service starts during the install.
+    local held=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && held=1; fi
+    need_packages openssh-server || { [ "$held" = 0 ] || rm -f /usr/sbin/policy-rc.d; return 1; }
+    [ "$held" = 0 ] || rm -f /usr/sbin/policy-rc.d
+  fi
+  ensure_local_ssh_key
+  mkdir -p "$SSHD_DIR" && chmod 700 "$SSHD_DIR"
+  [ -f "$SSHD_DIR/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N "" -C release-platform-local-sshd -f "$SSHD_DIR/ssh_host_ed25519_key"
+  # What a client pins (`ssh -o UserKnownHostsFile=...`, the command provider's `hostKey`).
+  printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub")" >"$SSHD_DIR/known_hosts"
+  CHANGED=0
+  write_file "$SSHD_DIR/authorized_keys" root:root 600 <"$LOCAL_SSH_KEY.pub"
+  write_file "$SSHD_DIR/sshd_config" root:root 600 <<CFG
+# release-platform local servers (scripts/local-servers.sh): the ssh target of the local stack's remote commands.
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $SSHD_DIR/ssh_host_ed25519_key
+PidFile $SSHD_DIR/sshd.pid
+AuthorizedKeysFile $SSHD_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# The command provider passes the previous output of a command in these.
+AcceptEnv PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR RP_*
+Subsystem sftp internal-sftp
+CFG
+  /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config"
+  mkdir -p /run/sshd # privilege separation directory (no systemd unit makes it here)
+  local pid
+  if pid="$(sshd_pid)"; then
+    if [ "$CHANGED" = 1 ]; then log "sshd: configuration changed, reloading (pid $pid)"; kill -HUP "$pid"; sleep 0.5
+    else log "sshd: up on $SSHD_PORT (pid $pid)"; fi
+  elif port_open "$SSHD_PORT"; then
+    log "sshd: port $SSHD_PORT is taken by another process (not $SSHD_DIR/sshd.pid); stop it first"; return 1
+  else
+    log "sshd: starting on 127.0.0.1:$SSHD_PORT"
+    /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log"
+    wait_port "$SSHD_PORT" sshd
+  fi
+  check_sshd || { log "sshd: key login as root failed; see $SSHD_DIR/sshd.log"; return 1; }
+}
+
+# Logs in as root with the local stack's key, pinning our host key.
+check_sshd() {
+  ssh -q -p "$SSHD_PORT" -i "$LOCAL_SSH_KEY" -o BatchMode=yes -o ConnectTimeout=5 -o IdentitiesOnly=yes \
+    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$SSHD_DIR/known_hosts" root@127.0.0.1 true
 }
 
 start_mariadb_system() {
@@ -70,13 +250,20 @@ start_mariadb_ext() {
 }
 
 status() {
-  for p in 5432:postgresql 3306:mariadb-plesk 3307:mariadb-ext; do
+  for p in 5432:postgresql 3306:mariadb-plesk 3307:mariadb-ext $SSHD_PORT:sshd; do
     if port_open "${p%%:*}"; then log "${p#*:}: up on ${p%%:*}"; else log "${p#*:}: DOWN (${p%%:*})"; fi
   done
+  local tls
+  if tls="$(check_postgres_tls 1)"; then log "postgresql: TLS $tls, certificate verified with $PG_TLS/ca.crt"
+  else log "postgresql: TLS NOT verified with $PG_TLS/ca.crt"; fi
+  log "postgresql: password_encryption = $(psql -h 127.0.0.1 -U postgres -XAtc 'SHOW password_encryption' 2>/dev/null || echo '?')"
+  if check_sshd 2>/dev/null; then log "sshd: root login with $LOCAL_SSH_KEY ok"
+  else log "sshd: root login with $LOCAL_SSH_KEY FAILED"; fi
 }
 
 case "${1:-start}" in
-  start) start_postgres; start_mariadb_system; start_mariadb_ext ;;
+  start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd ;;
   status) status ;;
-  *) echo "usage: $0 [start|status]"; exit 2 ;;
+  ca-file) echo "$PG_TLS/ca.crt" ;;
+  *) echo "usage: $0 [start|status|ca-file]"; exit 2 ;;
 esac

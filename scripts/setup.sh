@@ -154,7 +154,7 @@ for name in command postgresql random proxmoxve; do
     continue
   fi
   ver="${PLUGIN_VERSION[$name]}"
-  key="$(hash_inputs "$dir")"; out="$RP_CACHE/build/provider-$name-$ver-$key"
+  key="$(hash_inputs "$dir" "$ROOT/toolchain/providers/build-bridged.sh")"; out="$RP_CACHE/build/provider-$name-$ver-$key"
   build_plugin() { "$dir/build.sh" "$1" "$ver"; }
   if run_step "plugin-$name-v$ver" "$key" "$out" build_plugin; then PLUGIN_OUT[$name]="$out"; fi
 done

@@ -3,12 +3,7 @@
 # and `pulumi up` the local stack through the real CLI into the project's file backend.
 # Extra arguments go to `pulumi up` (e.g. `npm start -- --diff`).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-
-bash scripts/setup.sh
-bash scripts/local-servers.sh start
-. scripts/env.sh
+. "$(dirname "$0")/prepare.sh"
 
 # The local stack only holds throwaway secrets of loopback servers; its passphrase is not a secret.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-stack}"

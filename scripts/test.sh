@@ -3,12 +3,7 @@
 # cached), then type-checks, lints and runs the three tiers: unit, policies, integration.
 # Ends with one summary line `tests: N passed, N failed` (and `, N skipped` when any were).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-
-bash scripts/setup.sh
-bash scripts/local-servers.sh start
-. scripts/env.sh
+. "$(dirname "$0")/prepare.sh"
 
 echo "[test] typecheck"; tsc --noEmit -p tsconfig.json
 echo "[test] lint"; eslint --max-warnings 0 .

@@ -1,0 +1,7 @@
+# Sourced by the entry scripts (start-local.sh, test.sh): brings the toolchain and the local servers
+# up to date (seconds when cached), then enters the project environment (scripts/env.sh).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+bash scripts/local-servers.sh start
+. scripts/env.sh
