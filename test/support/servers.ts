@@ -1,6 +1,7 @@
 // Direct access to the local database servers, to assert on real effects and to clean up after a test.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as mariadb from "mariadb";
+import { pgHbaScript } from "../../components/databases/postgres/hba";
 
 export interface MariaDbTarget {
     host: string;
@@ -8,6 +9,11 @@ export interface MariaDbTarget {
     user: string;
     password?: string;
 }
+
+/** Where scripts/local-servers.sh keeps server state: the PostgreSQL test CA, the local sshd. */
+export const LOCAL_SERVER_STATE = process.env.RP_SERVER_STATE ?? "/var/lib/release-platform";
+/** The CA that signed the local PostgreSQL's certificate (for sslmode verify-full). */
+export const PG_TLS_CA_FILE = process.env.RP_PG_CA_FILE ?? `${LOCAL_SERVER_STATE}/pg-tls/ca.crt`;
 
 export const PLESK_STANDIN: MariaDbTarget = { host: "127.0.0.1", port: 3306, user: "root" };
 export const EXTERNAL_MARIADB_STANDIN: MariaDbTarget = { host: "127.0.0.1", port: 3307, user: "root" };
@@ -57,4 +63,13 @@ export async function dropTestObjects(prefix: string): Promise<void> {
     for (const [role] of pgQuery(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'svc_${prefix}%'`)) {
         pgQuery(`DROP ROLE "${role}"`);
     }
+}
+
+/**
+ * Takes a stack's managed block out of the local pg_hba.conf, as the stack's own delete would (the
+ * same script, run here as root): for a test whose destroy stopped early. No block: nothing changes.
+ */
+export function removePgHbaBlock(stack: string, server = "postgres-ext"): void {
+    const result = spawnSync("sh", ["-c", pgHbaScript("remove", { stack, server, port: 5432 })], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`removing the pg_hba.conf block of stack ${stack}, server ${server}: ${result.stderr}`);
 }
