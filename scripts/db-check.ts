@@ -1,7 +1,7 @@
 // `npm run db:check -- --stack X`: connects as every service user of the stack and runs SELECT 1.
 // Run it from the app host: the databases accept their service users from there only.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as mariadb from "mariadb";
 import { Client } from "pg";
 
@@ -42,7 +42,8 @@ async function selectOne(db: DatabaseOutput): Promise<void> {
         return;
     }
     // Service users may only connect over TLS (pg_hba hostssl); the CA is checked where one is given.
-    const ca = process.env.RP_PG_CA_FILE;
+    const caFile = process.env.RP_PG_CA_FILE;
+    const ca = caFile && existsSync(caFile) ? caFile : undefined;
     const client = new Client({
         host: db.host,
         port: db.port,
