@@ -4,15 +4,22 @@
 # Extra arguments go to `pulumi up` (e.g. `npm start -- --diff`).
 set -euo pipefail
 . "$(dirname "$0")/prepare.sh"
+# The Proxmox API emulator behind the local cluster.endpoint (a test fixture; a real cluster needs none).
+bash scripts/pve-emulator.sh start
 
 # The local stack only holds throwaway secrets of loopback servers; its passphrase is not a secret.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-stack}"
 STATE="$ROOT/.pulumi-state"
 mkdir -p "$STATE"
-pulumi stack select local --create --secrets-provider passphrase --non-interactive >/dev/null
-# Creating the stack writes its passphrase salt into Pulumi.local.yaml: keep the salt, restore the file.
-init_salt="$(grep -m1 '^encryptionsalt:' "$ROOT/Pulumi.local.yaml" || true)"
-git -C "$ROOT" checkout --quiet -- Pulumi.local.yaml 2>/dev/null || true
+init_salt=""
+if ! pulumi stack select local --non-interactive >/dev/null 2>&1; then
+  # Creating the stack writes its passphrase salt into Pulumi.local.yaml (and reformats it): keep
+  # the salt for the rendered file below and put the user's file back exactly as it was.
+  cp "$ROOT/Pulumi.local.yaml" "$STATE/Pulumi.local.yaml.user"
+  pulumi stack init local --secrets-provider passphrase --non-interactive >/dev/null
+  init_salt="$(grep -m1 '^encryptionsalt:' "$ROOT/Pulumi.local.yaml" || true)"
+  mv "$STATE/Pulumi.local.yaml.user" "$ROOT/Pulumi.local.yaml"
+fi
 
 # The CLI rewrites the config file it writes secrets into (comments and layout gone), so the
 # committed Pulumi.local.yaml stays untouched: each run renders the file actually used, keeping
