@@ -21,3 +21,14 @@ export const databases = platform.databases.map((db) => ({
     user: db.user,
     password: db.password,
 }));
+/** Each LXC container: CT-ID, node, role and address. */
+export const containers = platform.cluster.containers.map((c) => ({ name: c.name, vmId: c.vmId, node: c.node, role: c.role, address: c.address }));
+/** The blue and the green address of each app container, what the traffic backends point at. */
+export const blueGreenEndpoints = platform.cluster.blueGreenEndpoints;
+/** Read back by the next deployment's replacement guard: the name must equal REPLACEMENT_GUARD_OUTPUT (components/cluster). */
+export const clusterReplacementGuard = platform.cluster.replacementGuardRecord;
+/** Per service: the version on each colour and the weights the traffic backend reported. */
+export const services = platform.release.services;
+export const releaseOrder = platform.release.order;
+/** The backups taken before the current versions' migrations: database, file, time, size, sha256 (for the gates). */
+export const backups = platform.release.backups;

@@ -4,4 +4,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 bash scripts/local-servers.sh start
+# The release's stand-ins for Pulumi.local.yaml: blue/green app processes, HAProxy and nginx.
+bash scripts/local-release.sh start
 . scripts/env.sh

@@ -18,6 +18,7 @@ import {
     type DatabasesConfig,
     type Environment,
     type FirewallKind,
+    type HaAffinityKind,
     type LocalConfig,
     type NetworkRole,
     type ReleaseConfig,
@@ -83,7 +84,7 @@ export interface DatabaseServerSpec {
 export interface DatabaseFleetSpec {
     /** Sorted by name (Pulumi hands maps over with sorted keys; tests read YAML in file order). */
     servers: DatabaseServerSpec[];
-    backups: { localRetentionDays: number; offsiteRetentionDays: number };
+    backups: { localRetentionDays: number; offsiteRetentionDays: number; location: string };
 }
 
 export interface ContainerSpec extends ContainerSize {
@@ -108,6 +109,8 @@ export interface ContainerSpec extends ContainerSize {
     /** Set when the container runs a blue and a green instance of its app. */
     blueGreen: { bluePort: number; greenPort: number } | undefined;
     description: string | undefined;
+    /** Template volume id: the container's own, else `cluster.template`. */
+    template: string;
 }
 
 export interface ClusterSpec {
@@ -120,6 +123,9 @@ export interface ClusterSpec {
     pool: string | undefined;
     dns: { domain: string | undefined; servers: string[] } | undefined;
     vlans: Record<NetworkRole, number>;
+    /** The networks behind the VLANs, where configured (firewall sources). */
+    subnets: Partial<Record<NetworkRole, string>>;
+    haAffinity: HaAffinityKind;
     roleDefaults: Record<ContainerRole, ContainerSize>;
     /** In config order. */
     containers: ContainerSpec[];
@@ -375,6 +381,7 @@ function resolveContainer(cluster: ClusterConfig, c: ContainerConfig): Container
         stateful: c.role !== "app",
         blueGreen,
         description: c.description,
+        template: c.template ?? cluster.template,
     };
 }
 
@@ -424,6 +431,8 @@ function resolveSpec(
             pool: cluster.pool,
             dns: cluster.dns ? { domain: cluster.dns.domain, servers: [...cluster.dns.servers] } : undefined,
             vlans: { ...cluster.vlans },
+            subnets: Object.fromEntries(Object.entries(cluster.subnets).filter(([, cidr]) => cidr !== undefined)),
+            haAffinity: cluster.haAffinity,
             roleDefaults: cluster.roleDefaults,
             containers: cluster.containers.map((c) => resolveContainer(cluster, c)),
         },

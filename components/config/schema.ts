@@ -28,6 +28,10 @@ export type NetworkRole = (typeof NETWORK_ROLES)[number];
 export const CONTAINER_ROLES = ["app", "db", "cache", "queue", "search"] as const;
 export type ContainerRole = (typeof CONTAINER_ROLES)[number];
 
+/** How HA keeps containers near their nodes: node-affinity rules (PVE 9 and later) or HA groups (PVE 8). */
+export const HA_AFFINITY_KINDS = ["rules", "groups"] as const;
+export type HaAffinityKind = (typeof HA_AFFINITY_KINDS)[number];
+
 export const TRAFFIC_BACKENDS = ["haproxy", "nginx", "kubernetes"] as const;
 export type TrafficBackend = (typeof TRAFFIC_BACKENDS)[number];
 
@@ -184,6 +188,8 @@ export const databasesSchema = z.strictObject({
         .strictObject({
             localRetentionDays: wholeNumber(1, 3650).default(30),
             offsiteRetentionDays: wholeNumber(1, 3650).default(90),
+            /** Where a release's backups go (on the machine that runs `pulumi up`), before its migrations. */
+            location: absolutePath.default("/var/backups/release-platform"),
         })
         .prefault({}),
 });
@@ -233,6 +239,8 @@ export const containerSchema = z.strictObject({
     blueGreen: z.boolean().default(false),
     blueGreenPorts: z.strictObject({ blue: port, green: port }).optional(),
     description: nonEmpty.optional(),
+    /** This container's template instead of `cluster.template` (pin a data-holding container to the one it was built from). */
+    template: nonEmpty.optional(),
 });
 
 const vlanId = wholeNumber(1, 4094, "must be a VLAN ID from 1 to 4094");
@@ -254,6 +262,19 @@ export const clusterSchema = z.strictObject({
         })
         .optional(),
     vlans: z.strictObject({ management: vlanId, app: vlanId, db: vlanId, dmz: vlanId }),
+    /**
+     * The address ranges behind the VLANs. The container firewall opens SSH only from `management`
+     * and the blue/green app ports only from `dmz` (the load balancer); an unset range opens nothing.
+     */
+    subnets: z
+        .strictObject({
+            management: z.cidrv4({ error: "must be a network, e.g. 10.10.10.0/24" }).optional(),
+            app: z.cidrv4({ error: "must be a network, e.g. 10.10.20.0/24" }).optional(),
+            db: z.cidrv4({ error: "must be a network, e.g. 10.10.30.0/24" }).optional(),
+            dmz: z.cidrv4({ error: "must be a network, e.g. 10.10.40.0/24" }).optional(),
+        })
+        .prefault({}),
+    haAffinity: z.enum(HA_AFFINITY_KINDS).default("rules"),
     roleDefaults: z
         .strictObject({
             app: roleSize(DEFAULT_ROLE_SIZES.app),
@@ -390,6 +411,8 @@ export const releaseSchema = z.strictObject({
             nginx: z
                 .strictObject({
                     upstreamFile: absolutePath,
+                    /** Validates the config with the new upstreams before the reload. */
+                    testCommand: nonEmpty.default("nginx -t"),
                     reloadCommand: nonEmpty.default("nginx -s reload"),
                     ssh: sshTargetSchema.optional(),
                 })
@@ -419,6 +442,12 @@ export const localSchema = z.strictObject({
         .strictObject({
             frontendAddress: address.default("127.0.0.1:8080"),
             statsAddress: address.default("127.0.0.1:8404"),
+        })
+        .prefault({}),
+    /** The local nginx, in front of the services whose traffic backend is nginx. */
+    nginx: z
+        .strictObject({
+            listenAddress: address.default("127.0.0.1:8081"),
         })
         .prefault({}),
 });

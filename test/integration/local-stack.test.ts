@@ -1,7 +1,8 @@
 // The local stack through the real CLI, language host and plugins: preview, up, re-up, bad config, secrets.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
-import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN } from "../support/servers";
+import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
+import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
 import { changingSteps, Workspace, type StackConfigMap } from "../support/workspace";
 
 /** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
@@ -31,11 +32,16 @@ function prefixDatabaseNames(config: StackConfigMap): void {
 
 describe("local stack, real CLI", () => {
     let ws: Workspace;
+    let releaseSite: { runDir: string; portBase: number } | undefined;
 
     beforeAll(async () => {
         await dropTestObjects(PREFIX);
-        ws = await Workspace.create("local", { editConfig: prefixDatabaseNames });
+        // The release gets its own HAProxy, nginx and app processes (run dir and ports), like the databases their prefix.
+        const site = await freshReleaseSite("it-local-stack");
+        releaseSite = site;
+        ws = await Workspace.create("local", { editConfig: (config) => (prefixDatabaseNames(config), isolateRelease(config, site.runDir, site.portBase)) });
         await ws.setLocalSecrets();
+        localRelease(ws.configFile, "start");
     });
 
     afterAll(async () => {
@@ -43,8 +49,11 @@ describe("local stack, real CLI", () => {
         if (ws) {
             await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
             await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            localRelease(ws.configFile, "stop");
             ws.remove();
         }
+        if (releaseSite) clearRunDir(releaseSite.runDir);
+        removePgHbaBlock("local"); // the stack's pg_hba.conf block, should destroy have stopped early
         await dropTestObjects(PREFIX);
     });
 
@@ -55,6 +64,8 @@ describe("local stack, real CLI", () => {
         expect(types.filter((t) => t === MARIADB_DATABASE_TYPE)).toHaveLength(4);
         expect(types.filter((t) => t === "postgresql:index/database:Database")).toHaveLength(1);
         expect(types.filter((t) => t === "postgresql:index/role:Role")).toHaveLength(1);
+        expect(types.filter((t) => t === "postgresql:index/grant:Grant")).toHaveLength(1); // PUBLIC's CONNECT revoked
+        expect(creates.filter((s) => s.urn.endsWith("command:remote:Command::postgres-ext-pg-hba"))).toHaveLength(1); // the pg_hba.conf block
         expect(types.filter((t) => t === "random:index/randomPassword:RandomPassword")).toHaveLength(5);
         expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([]);
         expect(pgQuery(`SELECT datname FROM pg_database WHERE datname LIKE 'mo_${PREFIX}%'`)).toEqual([]);
@@ -62,7 +73,7 @@ describe("local stack, real CLI", () => {
 
     test("up creates the databases on the real servers", async () => {
         const result = await ws.up();
-        expect(result.output).toMatch(/\+ 1[0-9] created/);
+        expect(result.output).toMatch(/\+ \d+ created/); // what is created is counted per type in the preview test
         expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([
             { name: `mo_${PREFIX}main`, charset: "utf8mb4", collation: "utf8mb4_unicode_ci" },
             { name: `mo_${PREFIX}votes`, charset: "utf8mb4", collation: "utf8mb4_unicode_ci" },

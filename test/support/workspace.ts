@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parsePlatformConfig } from "../../components/config";
 import { localSecretValues, readStackConfig } from "../../scripts/local-secrets";
+import { PveEmulator, type PveEmulatorOptions } from "./pve-emulator";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -41,7 +42,16 @@ export interface WorkspaceOptions {
     env?: Record<string, string>;
     /** Changes the stack's `config:` map before the stack is created (e.g. test-only names). */
     editConfig?: (config: StackConfigMap) => void;
+    /**
+     * Starts a Proxmox API emulator for this workspace alone and points `cluster.endpoint` at it.
+     * Default: on when the config points at the local stack's emulator address, so every test of
+     * the local config gets a fresh, empty cluster (`ws.pve` to inspect it).
+     */
+    pveEmulator?: boolean | PveEmulatorOptions;
 }
+
+/** Where Pulumi.local.yaml expects the standalone emulator (`npm start`). */
+export const LOCAL_PVE_ENDPOINT = "https://127.0.0.1:8006";
 
 /** A stack file's `config:` map: `release-platform:<section>` keys to plain values. */
 export type StackConfigMap = Record<string, unknown>;
@@ -53,7 +63,11 @@ export const RP_CACHE = process.env.RP_CACHE ?? path.join(os.homedir(), ".cache"
 export class Workspace {
     readonly dir: string;
     readonly stack: string;
-    private readonly env: NodeJS.ProcessEnv;
+    /** The environment of every CLI call (its own backend and passphrase). */
+    readonly env: NodeJS.ProcessEnv;
+
+    /** The workspace's own Proxmox API emulator, when it has one (see WorkspaceOptions.pveEmulator). */
+    pve: PveEmulator | undefined;
 
     private constructor(dir: string, stack: string, env: NodeJS.ProcessEnv) {
         this.dir = dir;
@@ -75,6 +89,10 @@ export class Workspace {
         // The stack file is copied without a salt: the throwaway backend gets its own passphrase salt.
         const doc = parseYaml(fs.readFileSync(source, "utf8")) as { config: StackConfigMap };
         options.editConfig?.(doc.config);
+        const cluster = doc.config["release-platform:cluster"] as { endpoint?: string } | undefined;
+        const wantsEmulator = options.pveEmulator ?? cluster?.endpoint === LOCAL_PVE_ENDPOINT;
+        const pve = wantsEmulator && cluster ? await PveEmulator.start(typeof options.pveEmulator === "object" ? options.pveEmulator : {}) : undefined;
+        if (pve && cluster) cluster.endpoint = pve.endpoint;
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ config: doc.config }));
         fs.mkdirSync(path.join(dir, ".state"));
         const env: NodeJS.ProcessEnv = {
@@ -88,6 +106,7 @@ export class Workspace {
             ...options.env,
         };
         const ws = new Workspace(dir, stack, env);
+        ws.pve = pve;
         await ws.run(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         return ws;
     }
@@ -167,6 +186,7 @@ export class Workspace {
     }
 
     remove(): void {
+        void this.pve?.stop();
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
@@ -187,7 +207,7 @@ export interface PreviewJson {
     diagnostics?: { message: string; severity: string; urn?: string }[];
 }
 
-/** Steps that would change something (anything but `same`). */
+/** Steps that would change something (anything but `same`, and `read`: e.g. the StackReference the cluster guard reads). */
 export function changingSteps(preview: PreviewJson): PreviewStep[] {
-    return preview.steps.filter((s) => s.op !== "same");
+    return preview.steps.filter((s) => s.op !== "same" && s.op !== "read");
 }

@@ -234,6 +234,7 @@ describe("the spec derives what the config leaves out", () => {
         expect(local.local).toEqual({
             runDir: "/tmp/release-platform",
             haproxy: { frontendAddress: "127.0.0.1:8080", statsAddress: "127.0.0.1:8404" },
+            nginx: { listenAddress: "127.0.0.1:8081" },
         });
         expect(production.local).toBeUndefined();
     });

@@ -1,0 +1,117 @@
+// A service's blue/green weights in nginx as a dynamic resource: upstream block rendered, `nginx -t`, graceful reload.
+import * as pulumi from "@pulumi/pulumi";
+import type { HealthGateSettings } from "../health";
+import type { Weights } from "../ladder";
+import { changedKeys, checkShiftInputs, coloursToGate, openHealthGates, type ColourTarget, type ShiftInputs } from "../shift";
+import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic, type SshAccess } from "../transport";
+import { parseUpstreamWeights, renderUpstreamBlock, replaceUpstreamBlock } from "./upstream";
+
+export interface NginxWeightsInputs extends ShiftInputs {
+    /** Upstream name. */
+    upstream: string;
+    /** The file of all release upstreams (included by nginx.conf); this resource owns its block. */
+    upstreamFile: string;
+    testCommand: string;
+    reloadCommand: string;
+}
+
+export interface NginxWeightsOutputs extends NginxWeightsInputs {
+    /** The weights in the upstream file after the reload. */
+    observed: Weights;
+}
+
+const COMPARED: readonly (keyof NginxWeightsInputs)[] = [
+    "service", "upstream", "upstreamFile", "testCommand", "reloadCommand", "ssh", "blue", "green", "weights", "ladder", "healthGate",
+];
+
+function renderBlock(inputs: NginxWeightsInputs): string {
+    return renderUpstreamBlock({
+        name: inputs.upstream,
+        blue: { address: inputs.blue.address, version: inputs.blue.version },
+        green: { address: inputs.green.address, version: inputs.green.version },
+        weights: inputs.weights,
+    });
+}
+
+/** Gate, write the block, validate (restoring the old file if nginx refuses it), reload gracefully, read back. */
+async function applyWeights(olds: NginxWeightsOutputs | undefined, news: NginxWeightsInputs): Promise<NginxWeightsOutputs> {
+    const before = await readFileIfExists(news.ssh, news.upstreamFile);
+    const current = parseUpstreamWeights(before, news.upstream);
+    await openHealthGates(coloursToGate(current, olds, news), news);
+
+    await writeFileAtomic(news.ssh, news.upstreamFile, replaceUpstreamBlock(before, news.upstream, renderBlock(news)));
+    const test = await runShell(news.ssh, news.testCommand);
+    if (test.code !== 0) {
+        await writeFileAtomic(news.ssh, news.upstreamFile, before);
+        throw new Error(`nginx refused the upstreams of ${news.service} (\`${news.testCommand}\`), file restored: ${(test.stderr || test.stdout).trim()}`);
+    }
+    await runShellOrThrow(news.ssh, `reloading nginx (\`${news.reloadCommand}\`)`, news.reloadCommand);
+
+    const observed = parseUpstreamWeights(await readFileIfExists(news.ssh, news.upstreamFile), news.upstream);
+    if (observed === undefined || observed.blue !== news.weights.blue || observed.green !== news.weights.green) {
+        throw new Error(`${news.upstreamFile} does not hold the weights just written for ${news.upstream}`);
+    }
+    return { ...news, observed };
+}
+
+export const nginxWeightsProvider: pulumi.dynamic.ResourceProvider<NginxWeightsInputs, NginxWeightsOutputs> = {
+    async check(olds, news) {
+        return { inputs: news, failures: checkShiftInputs(olds, news) };
+    },
+
+    async diff(_id, olds, news) {
+        const changed = changedKeys(olds, news, COMPARED);
+        return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    },
+
+    async create(inputs) {
+        return { id: `${inputs.upstreamFile}#${inputs.upstream}`, outs: await applyWeights(undefined, inputs) };
+    },
+
+    async update(_id, olds, news) {
+        return { outs: await applyWeights(olds, news) };
+    },
+
+    async read(id, props) {
+        if (!props) throw new Error(`cannot read nginx upstream ${id} without its inputs (import is not supported)`);
+        const observed = parseUpstreamWeights(await readFileIfExists(props.ssh, props.upstreamFile), props.upstream);
+        if (observed === undefined) return {};
+        return { id, props: { ...props, weights: observed, observed } };
+    },
+
+    // Removing a service from the stack leaves its upstream (and traffic) as it is.
+    async delete() {},
+};
+
+export interface NginxWeightsArgs {
+    service: string;
+    upstream: string;
+    upstreamFile: string;
+    testCommand: string;
+    reloadCommand: string;
+    ssh?: pulumi.Input<SshAccess>;
+    blue: ColourTarget;
+    green: ColourTarget;
+    weights: Weights;
+    ladder: number[];
+    healthGate: HealthGateSettings;
+}
+
+export const NGINX_WEIGHTS_TYPE = "pulumi-nodejs:dynamic/release:NginxWeights";
+
+/** The weights of one nginx upstream's blue and green servers, behind the health gate. */
+export class NginxWeights extends pulumi.dynamic.Resource {
+    public declare readonly weights: pulumi.Output<Weights>;
+    public declare readonly observed: pulumi.Output<Weights>;
+
+    constructor(name: string, args: NginxWeightsArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            nginxWeightsProvider,
+            name,
+            { ...args, ssh: args.ssh === undefined ? undefined : pulumi.secret(args.ssh), observed: undefined },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["ssh"] }),
+            "release",
+            "NginxWeights",
+        );
+    }
+}

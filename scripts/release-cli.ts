@@ -1,0 +1,72 @@
+// What `npm run release:next` and `npm run rollback` share: arguments, the stack's config, the CLI.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CONFIG_NAMESPACE, releaseSchema, servicesSchema, type ReleaseConfig, type ServicesConfig } from "../components/config";
+
+export interface ReleaseCliArgs {
+    stack: string;
+    service: string | undefined;
+    /** `--config-file` for every pulumi call (the local stack's rendered file by default). */
+    configFile: string | undefined;
+    /** `--up`: apply right away (`pulumi up`, which shows its preview first). */
+    up: boolean;
+}
+
+export function parseReleaseCliArgs(argv: readonly string[], usage: string): ReleaseCliArgs {
+    const values = new Map<string, string>();
+    const up = argv.includes("--up");
+    const rest = argv.filter((arg) => arg !== "--up");
+    for (let i = 0; i < rest.length; i += 2) {
+        const key = rest[i] ?? "";
+        const value = rest[i + 1];
+        if (!["--stack", "--service", "--config-file"].includes(key) || value === undefined) throw new Error(`usage: ${usage}`);
+        values.set(key.slice(2), value);
+    }
+    const stack = values.get("stack");
+    if (stack === undefined) throw new Error(`usage: ${usage}`);
+    let configFile = values.get("config-file");
+    // `npm start` runs the local stack from a rendered copy of Pulumi.local.yaml; releases edit that copy.
+    const rendered = path.resolve(".pulumi-state", `Pulumi.${stack}.yaml`);
+    if (configFile === undefined && stack === "local" && fs.existsSync(rendered)) configFile = rendered;
+    return { stack, service: values.get("service"), configFile, up };
+}
+
+function stackFlags(args: ReleaseCliArgs): string[] {
+    return ["--stack", args.stack, ...(args.configFile ? ["--config-file", args.configFile] : []), "--non-interactive"];
+}
+
+/** Runs `pulumi` and returns stdout; a failure throws with its output. */
+export function pulumi(args: ReleaseCliArgs, command: string[]): string {
+    const result = spawnSync("pulumi", [...command, ...stackFlags(args)], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0) throw new Error(`pulumi ${command.join(" ")} failed:\n${result.stderr}${result.stdout}`);
+    return result.stdout;
+}
+
+/** Runs `pulumi` with its output shown as it comes; resolves with the exit code. */
+export function pulumiStreaming(args: ReleaseCliArgs, command: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("pulumi", [...command, ...stackFlags(args)], { stdio: ["ignore", "inherit", "inherit"] });
+        child.on("error", reject);
+        child.on("close", (code) => resolve(code ?? 1));
+    });
+}
+
+/** The stack's services and release sections, checked by the same schemas as the program's. */
+export function readReleaseConfig(args: ReleaseCliArgs): { services: ServicesConfig; release: ReleaseConfig } {
+    const all = JSON.parse(pulumi(args, ["config", "--json"])) as Record<string, { objectValue?: unknown }>;
+    const section = (name: string): unknown => all[`${CONFIG_NAMESPACE}:${name}`]?.objectValue;
+    return { services: servicesSchema.parse(section("services")), release: releaseSchema.parse(section("release") ?? {}) };
+}
+
+/** Sets a service's weights in the stack config through `pulumi config set` (numbers stay numbers). */
+export function setWeights(args: ReleaseCliArgs, service: string, blue: number, green: number): void {
+    for (const [colour, weight] of [["blue", blue], ["green", green]] as const) {
+        pulumi(args, ["config", "set", "--path", `${CONFIG_NAMESPACE}:services.${service}.weights.${colour}`, String(weight), "--type", "int"]);
+    }
+}
+
+export function fail(error: unknown): never {
+    console.error((error as Error).message);
+    process.exit(1);
+}

@@ -1,0 +1,209 @@
+// Backups before migrations, through the real CLI: a service's target version change dumps each of its
+// databases (mysqldump, pg_dump -Fc), then runs its migration once, then moves traffic; the engine's
+// event log shows that order; a backup restores into a new database and matches the original.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { BackupRecord } from "../../components/release/backup";
+import { clearRunDir, freshReleaseSite, isolateRelease, localRelease, releaseCommand } from "../support/release-env";
+import { dropTestObjects, mariaQuery, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
+import { changingSteps, Workspace, type PreviewStep, type StackConfigMap } from "../support/workspace";
+
+const PREFIX = "it5_";
+const STACK = "relbackup";
+const MAIN = `mo_${PREFIX}main`;
+const IDP = `mo_${PREFIX}idp`;
+
+/** The local config with api's two databases only (plesk: main, postgres-ext: idp) and no containers. */
+function backupConfig(config: StackConfigMap): void {
+    const databases = config["release-platform:databases"] as { servers: Record<string, { databases: { name: string; description: string }[] }> };
+    const plesk = databases.servers["plesk"];
+    const postgres = databases.servers["postgres-ext"];
+    if (!plesk || !postgres) throw new Error("the local config lost plesk or postgres-ext");
+    plesk.databases = [{ name: `${PREFIX}main`, description: "Website (WordPress)" }];
+    postgres.databases = [{ name: `${PREFIX}idp`, description: "Keycloak IdP" }];
+    databases.servers = { plesk, "postgres-ext": postgres };
+    (config["release-platform:cluster"] as { containers: unknown[] }).containers = [];
+    const services = config["release-platform:services"] as Record<string, { databases?: string[]; migrationCommand?: string }>;
+    for (const service of Object.values(services)) service.databases = [];
+    const api = services["api"];
+    if (!api) throw new Error("the local config has no api");
+    api.databases = [`${PREFIX}main`, `${PREFIX}idp`];
+    // A migration with a visible effect: one row per run, with the version it ran for.
+    api.migrationCommand =
+        `mysql -h127.0.0.1 -P3306 -uroot ${MAIN} -e "CREATE TABLE IF NOT EXISTS schema_versions ` +
+        `(version VARCHAR(32) PRIMARY KEY, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)); INSERT INTO schema_versions (version) VALUES ('$VERSION')"`;
+}
+
+interface EngineEvent {
+    sequence: number;
+    resourcePreEvent?: { metadata: { urn: string; op: string } };
+    resOutputsEvent?: { metadata: { urn: string; op: string } };
+}
+
+/** The steps that bring a resource to its new state (a replacement's old copy is deleted later, at the end). */
+const FORWARD_OPS = ["create", "create-replacement", "update", "same"];
+
+/**
+ * `pulumi up --event-log`: per resource name, the event sequence numbers at which its step
+ * towards the new state started and finished.
+ */
+function readEventLog(file: string): Map<string, { started?: number; finished?: number }> {
+    const steps = new Map<string, { started?: number; finished?: number }>();
+    for (const line of fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "")) {
+        const event = JSON.parse(line) as EngineEvent;
+        const pre = event.resourcePreEvent?.metadata;
+        const done = event.resOutputsEvent?.metadata;
+        const meta = pre ?? done;
+        if (!meta || !FORWARD_OPS.includes(meta.op)) continue;
+        const name = meta.urn.split("::").pop() ?? "";
+        const step = steps.get(name) ?? {};
+        if (pre) step.started ??= event.sequence;
+        if (done) step.finished ??= event.sequence;
+        steps.set(name, step);
+    }
+    return steps;
+}
+
+function describeStep(step: PreviewStep): string {
+    return `${step.op} ${step.urn.split("::").pop() ?? ""}`;
+}
+
+const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+describe("backups before migrations, real CLI", () => {
+    let ws: Workspace;
+    let site!: { runDir: string; portBase: number };
+    let backups: BackupRecord[] = [];
+
+    const up = async (label: string) => {
+        const log = path.join(site.runDir, `events-${label}.jsonl`);
+        await ws.up(["--event-log", log]);
+        return readEventLog(log);
+    };
+    const schemaVersions = async () =>
+        (await mariaQuery<{ version: string }>(PLESK_STANDIN, `SELECT version FROM \`${MAIN}\`.schema_versions ORDER BY at`)).map((r) => r.version);
+
+    beforeAll(async () => {
+        await dropTestObjects(PREFIX);
+        site = await freshReleaseSite("it-backup");
+        ws = await Workspace.create("backup", {
+            stack: STACK,
+            // `up --event-log` is one of the CLI's debug flags.
+            env: { PULUMI_DEBUG_COMMANDS: "true" },
+            stackConfig: path.join(path.resolve(__dirname, "..", ".."), "Pulumi.local.yaml"),
+            editConfig: (config) => {
+                backupConfig(config);
+                isolateRelease(config, site.runDir, site.portBase);
+            },
+        });
+        await ws.setLocalSecrets();
+        localRelease(ws.configFile, "start");
+    });
+
+    afterAll(async () => {
+        if (ws) {
+            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
+            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            localRelease(ws.configFile, "stop");
+            ws.remove();
+        }
+        if (site) clearRunDir(site.runDir);
+        removePgHbaBlock(STACK);
+        await dropTestObjects(PREFIX);
+    });
+
+    test("first up: api's databases are created, backed up, then migrated once, then its traffic is set", async () => {
+        const steps = await up("first");
+        const order = (name: string) => steps.get(`release-api-${name}`);
+        for (const db of ["main", "idp"]) {
+            expect(order(`backup-${PREFIX}${db}`)?.finished, db).toBeLessThan(order("migrate")?.started ?? 0);
+        }
+        expect(order("migrate")?.finished).toBeLessThan(order("traffic")?.started ?? 0);
+        expect(await schemaVersions()).toEqual(["1.0.0"]);
+
+        backups = (await ws.outputs()).backups as BackupRecord[];
+        expect(backups.map((b) => [b.server, b.engine, b.database, b.service, b.version])).toEqual([
+            ["plesk", "mariadb", MAIN, "api", "1.0.0"],
+            ["postgres-ext", "postgresql", IDP, "api", "1.0.0"],
+        ]);
+        for (const b of backups) {
+            expect(path.dirname(b.file)).toBe(`${site.runDir}/backups`);
+            expect(fs.statSync(b.file).size).toBe(b.bytes);
+            expect(sha256(b.file)).toBe(b.sha256);
+            expect(Date.now() - Date.parse(b.time)).toBeLessThan(10 * 60_000);
+        }
+        expect(fs.readFileSync(backups[0]?.file ?? "", "utf8")).toMatch(/^-- (MySQL|MariaDB) dump/m);
+        expect(fs.readFileSync(backups[1]?.file ?? "").subarray(0, 5).toString()).toBe("PGDMP");
+    });
+
+    test("a version change: backup, then migration, then traffic, in the event log; once per version", async () => {
+        // Data worth keeping, in both databases.
+        await mariaQuery(PLESK_STANDIN, `CREATE TABLE \`${MAIN}\`.notes (id INT PRIMARY KEY, body TEXT)`);
+        await mariaQuery(PLESK_STANDIN, `INSERT INTO \`${MAIN}\`.notes VALUES (1, 'ä first'), (2, 'second'), (3, NULL)`);
+        pgQuery("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'ä first'), (2, 'second'), (3, NULL)", IDP);
+
+        await ws.run(["config", "set", "--path", "release-platform:services.api.green.version", "1.1.0", "--type", "string", ...ws.stackArgs()]);
+        const planned = changingSteps(await ws.previewJson()).map(describeStep).sort();
+        expect(planned).toEqual(
+            [
+                `replace release-api-backup-${PREFIX}idp`,
+                `replace release-api-backup-${PREFIX}main`,
+                "replace release-api-migrate",
+                "update release-api-green-deploy",
+                "update release-api-traffic",
+            ].sort(),
+        );
+        const steps = await up("version");
+        const at = (name: string) => steps.get(`release-api-${name}`);
+        for (const db of ["main", "idp"]) {
+            expect(at(`backup-${PREFIX}${db}`)?.finished, `backup ${db} done before the migration starts`).toBeLessThan(at("migrate")?.started ?? 0);
+        }
+        expect(at("migrate")?.finished, "migration done before traffic").toBeLessThan(at("traffic")?.started ?? 0);
+        expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
+
+        backups = (await ws.outputs()).backups as BackupRecord[];
+        expect(backups.map((b) => `${b.database} ${b.version}`)).toEqual([`${MAIN} 1.1.0`, `${IDP} 1.1.0`]);
+        expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4); // both versions' dumps are kept
+
+        // A weight step runs neither backups nor the migration.
+        await ws.run(["config", "set", "--path", "release-platform:services.api.weights.green", "10", "--type", "int", ...ws.stackArgs()]);
+        await ws.run(["config", "set", "--path", "release-platform:services.api.weights.blue", "90", "--type", "int", ...ws.stackArgs()]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-api-traffic"]);
+        await ws.up();
+        expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
+        expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4);
+    });
+
+    test("a backup restores into a new database and matches; a changed file or a database in use is refused", async () => {
+        const [main, idp] = backups;
+        if (!main || !idp) throw new Error("no backups recorded");
+
+        const restoreMain = await releaseCommand(ws, "db-restore", ["--stack", STACK, "--file", main.file, "--database", `${MAIN}_scratch`]);
+        expect(restoreMain.code, restoreMain.output).toBe(0);
+        expect(restoreMain.output).toMatch(new RegExp(`restored .* into ${MAIN}_scratch on plesk in \\d+\\.\\d s`));
+        const checksum = async (db: string) => (await mariaQuery<{ Checksum: number }>(PLESK_STANDIN, `CHECKSUM TABLE \`${db}\`.notes`))[0]?.Checksum;
+        expect(await checksum(`${MAIN}_scratch`)).toBe(await checksum(MAIN));
+        expect(await mariaQuery(PLESK_STANDIN, `SELECT * FROM \`${MAIN}_scratch\`.notes ORDER BY id`)).toEqual(
+            await mariaQuery(PLESK_STANDIN, `SELECT * FROM \`${MAIN}\`.notes ORDER BY id`),
+        );
+
+        const restoreIdp = await releaseCommand(ws, "db-restore", ["--stack", STACK, "--file", idp.file, "--database", `${IDP}_scratch`]);
+        expect(restoreIdp.code, restoreIdp.output).toBe(0);
+        const digest = (db: string) => pgQuery("SELECT md5(string_agg(n::text, '|' ORDER BY id)) FROM notes n", db);
+        expect(digest(`${IDP}_scratch`)).toEqual(digest(IDP));
+
+        // Into a database that has tables: refused.
+        const inUse = await releaseCommand(ws, "db-restore", ["--stack", STACK, "--file", main.file, "--database", `${MAIN}_scratch`]);
+        expect(inUse.code).not.toBe(0);
+        expect(inUse.output).toContain(`${MAIN}_scratch on plesk already exists with tables: a backup is restored into a new database only`);
+
+        // A file changed since its backup: refused before anything is touched.
+        fs.appendFileSync(main.file, "-- changed\n");
+        const changed = await releaseCommand(ws, "db-restore", ["--stack", STACK, "--file", main.file, "--database", `${MAIN}_other`]);
+        expect(changed.code).not.toBe(0);
+        expect(changed.output).toContain("does not match its backup record");
+        expect(await mariaQuery(PLESK_STANDIN, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [`${MAIN}_other`])).toEqual([]);
+    });
+});

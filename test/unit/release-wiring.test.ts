@@ -1,0 +1,237 @@
+// The Release component's wiring under Pulumi mocks: which resources each stack gets, with what inputs, in what order.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_NAMESPACE, parsePlatformConfig, type PlatformSpec } from "../../components/config";
+// Registers nothing when imported: every resource below is declared after setMocks.
+import { Release } from "../../components/release/release";
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+const registered: Registered[] = [];
+const dependsOn = new Map<string, string[]>();
+
+beforeAll(() => {
+    pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+                // A backup command prints its record; the mocks print one for the database it names.
+                const env = revealed(args.inputs.environment);
+                const stdout = args.name.includes("-backup-")
+                    ? JSON.stringify({ server: env.SERVER, engine: "mariadb", database: env.DB, service: env.SERVICE, version: env.VERSION, file: `${String(env.DIR)}/dump`, time: "2026-01-01T00:00:00Z", bytes: 1, sha256: "0".repeat(64) })
+                    : undefined;
+                return { id: `${args.name}-id`, state: { ...args.inputs, observed: args.inputs.weights, stdout } };
+            },
+            call: (args) => args.inputs,
+        },
+        "release-platform",
+        "test",
+        false,
+    );
+});
+
+/** A value as the mocks see it, with the secret wrapper taken off. */
+function revealed(value: unknown): Record<string, unknown> {
+    const record = (value ?? {}) as Record<string, unknown>;
+    return (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? record.value : record) as Record<string, unknown>;
+}
+
+function specOf(stack: string): PlatformSpec {
+    const doc = parseYaml(readFileSync(path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(
+        Object.entries(doc.config)
+            .filter(([key]) => key.startsWith(`${CONFIG_NAMESPACE}:`))
+            .map(([key, value]) => [key.slice(CONFIG_NAMESPACE.length + 1), value]),
+    );
+    return parsePlatformConfig(raw);
+}
+
+/** Declares a Release for a stack's spec; resolves once every registration has gone out. */
+async function declare(stack: string, edit: (spec: PlatformSpec) => void = () => undefined) {
+    registered.length = 0;
+    dependsOn.clear();
+    const spec = specOf(stack);
+    edit(spec);
+    const keys = { "traffic.haproxy": pulumi.secret("haproxy-key"), "traffic.nginx": pulumi.secret("nginx-key") };
+    const release = new Release(
+        `release-${stack}`,
+        {
+            services: spec.services,
+            release: spec.release,
+            sshPrivateKeys: keys,
+            localAppsDir: spec.local ? `${spec.local.runDir}/apps` : undefined,
+            databases: spec.databases,
+            adminPasswords: Object.fromEntries(spec.databases.servers.map((server) => [server.name, pulumi.secret(`${server.name}-admin-password`)])),
+        },
+        {
+            transformations: [
+                (args: pulumi.ResourceTransformationArgs) => {
+                    const deps = args.opts.dependsOn;
+                    const list = Array.isArray(deps) ? deps : deps ? [deps] : [];
+                    dependsOn.set(args.name, list.map((d) => (d as pulumi.Resource & { __name?: string }).__name ?? "?"));
+                    return undefined;
+                },
+            ],
+        },
+    );
+    const services = await new Promise<unknown>((resolve) => release.services.apply(resolve));
+    return { release, services, spec };
+}
+
+describe("Release wiring", () => {
+    test("production: one traffic resource per service on its backend, no local deploy step, in release order", async () => {
+        const { release } = await declare("production");
+        expect(release.order).toEqual(["api", "crm", "frontend", "games", "admin", "website", "n8n"]);
+        const traffic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/release:")).map((r) => `${r.type.split(":").pop() ?? ""} ${r.name}`);
+        expect(traffic.sort()).toEqual(
+            [
+                "HaproxyWeights release-production-api-traffic",
+                "HaproxyWeights release-production-crm-traffic",
+                "HaproxyWeights release-production-games-traffic",
+                "HaproxyWeights release-production-n8n-traffic",
+                "HaproxyWeights release-production-website-traffic",
+                "NginxWeights release-production-admin-traffic",
+                "NginxWeights release-production-frontend-traffic",
+            ].sort(),
+        );
+        expect(registered.filter((r) => r.name.endsWith("-deploy"))).toEqual([]);
+    });
+
+    test("production: the api's weights carry what the gate and the runtime API need, the ssh key as a secret", async () => {
+        await declare("production");
+        const api = registered.find((r) => r.name === "release-production-api-traffic");
+        const { __provider: provider, ssh, ...inputs } = api?.inputs ?? {};
+        expect(typeof provider).toBe("string");
+        // Marked secret for the engine (so the state holds it encrypted).
+        expect(ssh).toEqual({
+            [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+            value: { host: "10.10.40.5", port: 22, user: "deploy", privateKey: "haproxy-key" },
+        });
+        expect(inputs).toEqual({
+            service: "api",
+            backend: "api",
+            admin: "/run/haproxy/admin.sock",
+            serverStateFile: "/var/lib/haproxy/server-state",
+            blue: { version: "1.0.0", address: "10.10.20.10:3000", healthUrl: "http://10.10.20.10:3000/health" },
+            green: { version: "1.0.0", address: "10.10.20.10:3001", healthUrl: "http://10.10.20.10:3001/health" },
+            weights: { blue: 100, green: 0 },
+            ladder: [0, 10, 50, 100],
+            healthGate: { timeoutSeconds: 60, intervalSeconds: 5, retries: 5 },
+        });
+    });
+
+    test("each service waits for its dependencies and for the service released before it", async () => {
+        await declare("production");
+        const name = (s: string) => `release-production-${s}`;
+        expect(dependsOn.get(name("api"))).toEqual([]);
+        expect(dependsOn.get(name("crm"))).toEqual([name("api")]);
+        expect(dependsOn.get(name("frontend"))).toEqual([name("api"), name("crm")]);
+        expect(dependsOn.get(name("website"))).toEqual([name("api"), name("crm"), name("admin")]);
+        expect(dependsOn.get(name("n8n"))).toEqual(["api", "crm", "frontend", "games", "admin", "website"].map(name));
+    });
+
+    test("local: each colour is deployed (its version written for the app) before the traffic moves", async () => {
+        await declare("local");
+        const deploys = registered.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-deploy")).map((r) => [r.name, (r.inputs.environment as Record<string, string>)]);
+        expect(deploys).toEqual([
+            ["release-local-api-blue-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/api-blue.version" }],
+            ["release-local-api-green-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/api-green.version" }],
+            ["release-local-frontend-blue-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/frontend-blue.version" }],
+            ["release-local-frontend-green-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/frontend-green.version" }],
+        ]);
+        expect(dependsOn.get("release-local-api-traffic")).toEqual([
+            "release-local-api-blue-deploy",
+            "release-local-api-green-deploy",
+            "release-local-api-backup-main",
+            "release-local-api-backup-idp",
+        ]);
+        const frontend = registered.find((r) => r.name === "release-local-frontend-traffic");
+        expect(frontend?.type).toBe("pulumi-nodejs:dynamic/release:NginxWeights");
+        expect(frontend?.inputs).toMatchObject({
+            upstream: "frontend",
+            upstreamFile: "/tmp/release-platform/nginx/upstreams.conf",
+            testCommand: "nginx -q -t -c /tmp/release-platform/nginx/nginx.conf",
+            reloadCommand: "nginx -c /tmp/release-platform/nginx/nginx.conf -s reload",
+        });
+        expect(frontend?.inputs.ssh).toBeUndefined();
+    });
+
+    test("the stack output lists each service's versions and read-back weights", async () => {
+        const { services } = await declare("local");
+        expect(services).toEqual({
+            api: { backend: "haproxy", blue: { version: "1.0.0", address: "127.0.0.1:3000", weight: 100 }, green: { version: "1.0.0", address: "127.0.0.1:3001", weight: 0 } },
+            frontend: { backend: "nginx", blue: { version: "1.0.0", address: "127.0.0.1:3010", weight: 100 }, green: { version: "1.0.0", address: "127.0.0.1:3011", weight: 0 } },
+        });
+    });
+
+    test("production api: a backup per database, then the migration, then the traffic, each once per target version", async () => {
+        await declare("production");
+        const name = (s: string) => `release-production-api-${s}`;
+        const commands = registered.filter((r) => r.type === "command:local:Command" && r.name.startsWith(name("")));
+        expect(commands.map((r) => r.name)).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
+        const consent = commands[0]?.inputs ?? {};
+        expect(consent.triggers).toEqual(["1.0.0"]);
+        expect(consent.create).toContain("mysqldump --single-transaction --routines --triggers --ssl");
+        // The environment carries the admin password, so the whole map is a secret.
+        expect((consent.environment as Record<string, unknown>)[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+        const { MYSQL_PWD: password, ...environment } = revealed(consent.environment);
+        expect(environment).toEqual({
+            SERVER: "mariadb-ext",
+            HOST: "10.10.30.21",
+            PORT: "3306",
+            USER: "admin",
+            DB: "mo_consent",
+            DIR: "/var/backups/release-platform",
+            SERVICE: "api",
+            VERSION: "1.0.0",
+        });
+        expect(password).toBe("mariadb-ext-admin-password");
+        expect(commands[3]?.inputs).toMatchObject({ create: "alembic upgrade head", triggers: ["1.0.0"], environment: { SERVICE: "api", VERSION: "1.0.0", COLOUR: "green", ADDRESS: "10.10.20.10:3001" } });
+        expect(dependsOn.get(name("migrate"))).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics")]);
+        expect(dependsOn.get(name("traffic"))).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
+    });
+
+    test("the release lists every backup record (the stack output `backups`)", async () => {
+        const { release } = await declare("production");
+        const records = await new Promise<{ database: string; service: string }[]>((resolve) => release.backups.apply(resolve));
+        expect(records.map((r) => `${r.service} ${r.database}`)).toEqual([
+            "api mo_consent",
+            "api mo_hooks",
+            "api mo_analytics",
+            "crm mo_crm",
+            "games mo_games",
+            "website mo_main",
+            "website mo_votes",
+            "website mo_support",
+            "website mo_newsletter",
+            "website mo_forum",
+            "n8n mo_n8n",
+        ]);
+    });
+
+    test("a PostgreSQL database is dumped with pg_dump -Fc over the server's TLS mode", async () => {
+        await declare("production");
+        const idp = registered.filter((r) => r.type === "command:local:Command" && revealed(r.inputs.environment).DB === "mo_grafana");
+        expect(idp).toHaveLength(0); // no service lists grafana
+        await declare("local");
+        const backup = registered.find((r) => r.name === "release-local-api-backup-idp");
+        expect(backup?.inputs.create).toContain('pg_dump -Fc --host="$HOST" --port="$PORT" --username="$USER" --dbname="$DB"');
+        expect(revealed(backup?.inputs.environment)).toMatchObject({ SERVER: "postgres-ext", DB: "mo_idp", PGSSLMODE: "require", DIR: "/tmp/release-platform/backups" });
+    });
+
+    test("a service on a backend that does not exist yet (kubernetes) is refused by name", async () => {
+        await expect(
+            declare("local", (spec) => {
+                const api = spec.services[0];
+                if (api) api.traffic = { backend: "kubernetes", name: "api" };
+            }),
+        ).rejects.toThrow("services.api.traffic.backend: the kubernetes backend is not available yet");
+    });
+});
