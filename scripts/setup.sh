@@ -35,7 +35,7 @@ hash_inputs() {
         echo "missing $p"
       else
         git -C "$ROOT" ls-files -co --exclude-standard -- "$p" | LC_ALL=C sort | while read -r f; do
-          [ -f "$ROOT/$f" ] && [ "${f##*/}" != README.md ] && sha256sum "$ROOT/$f"
+          [ -f "$ROOT/$f" ] && [ "${f##*/}" != README.md ] && (cd "$ROOT" && sha256sum "$f")
         done
       fi
     done; } | sha256sum | cut -c1-16
