@@ -47,8 +47,7 @@ describe("local stack, real CLI", () => {
     afterAll(async () => {
         // Platform databases are protected and retained on delete: unprotect, forget, then drop by hand.
         if (ws) {
-            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
-            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            await ws.unprotectAndDestroy();
             localRelease(ws.configFile, "stop");
             ws.remove();
         }

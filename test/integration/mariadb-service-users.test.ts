@@ -121,8 +121,7 @@ describe("MariaDB service users, real CLI", () => {
     afterAll(async () => {
         // Users and databases are protected: unprotect, destroy (drops the users, retains the databases), then drop by hand.
         if (ws) {
-            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
-            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            await ws.unprotectAndDestroy();
             ws.remove();
         }
         await dropTestObjects(PREFIX);

@@ -96,8 +96,7 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
 
     afterAll(async () => {
         if (ws) {
-            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
-            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            await ws.unprotectAndDestroy();
             ws.remove();
         }
         // Leave pg_hba.conf as found even if a destroy stopped early: take out this suite's block only.

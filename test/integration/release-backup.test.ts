@@ -104,8 +104,7 @@ describe("backups before migrations, real CLI", () => {
 
     afterAll(async () => {
         if (ws) {
-            await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()], { allowFailure: true });
-            await ws.run(["destroy", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            await ws.unprotectAndDestroy();
             localRelease(ws.configFile, "stop");
             ws.remove();
         }

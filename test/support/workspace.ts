@@ -181,6 +181,16 @@ export class Workspace {
         return (await this.run(["stack", "export", ...this.stackArgs()])).stdout;
     }
 
+    /**
+     * Teardown of a test stack: platform resources are protected (and databases retained on
+     * delete), so unprotect everything, then destroy; failures are tolerated, the caller drops
+     * what is left by hand.
+     */
+    async unprotectAndDestroy(): Promise<void> {
+        await this.run(["state", "unprotect", "--all", "--yes", ...this.stackArgs()], { allowFailure: true });
+        await this.run(["destroy", "--yes", "--skip-preview", ...this.stackArgs()], { allowFailure: true });
+    }
+
     async destroy(): Promise<void> {
         await this.run(["destroy", "--yes", "--skip-preview", ...this.stackArgs()]);
     }
