@@ -101,6 +101,16 @@ func databaseOnly(d *schema.ResourceData) error {
 
 func db(meta interface{}) *sql.DB { return meta.(*upstream.Client).DB() }
 
+// exists reports whether a catalog row matches, e.g. exists(conn, "pg_database", "datname", name).
+// table and column are constants of this file, never input.
+func exists(conn *sql.DB, table, column string, value interface{}) (bool, error) {
+	var n int
+	if err := conn.QueryRow("SELECT count(*) FROM "+table+" WHERE "+column+"=$1", value).Scan(&n); err != nil {
+		return false, fmt.Errorf("could not check if %s %v exists: %w", strings.TrimPrefix(table, "pg_"), value, err)
+	}
+	return n > 0, nil
+}
+
 func publicGrantApply(d *schema.ResourceData, meta interface{}) error {
 	if err := databaseOnly(d); err != nil {
 		return err
@@ -147,28 +157,28 @@ func publicGrantRead(d *schema.ResourceData, meta interface{}) error {
 		return err
 	}
 	conn := db(meta)
-	var n int
-	if err := conn.QueryRow("SELECT count(*) FROM pg_database WHERE datname=$1", d.Get("database")).Scan(&n); err != nil {
-		return fmt.Errorf("could not check if database exists: %w", err)
+	found, err := exists(conn, "pg_database", "datname", d.Get("database"))
+	if err != nil {
+		return err
 	}
-	if n == 0 {
+	if !found {
 		d.SetId("")
 		return nil
 	}
 	// PUBLIC is grantee 0 in an ACL. A NULL datacl means the built-in defaults, which
 	// acldefault spells out (PUBLIC: CONNECT, TEMPORARY).
 	var rows *sql.Rows
-	var err error
 	const acl = `SELECT DISTINCT a.privilege_type FROM pg_database d,
   LATERAL aclexplode(COALESCE(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = $1 AND `
 	role := d.Get("role").(string)
 	if isPublic(role) {
 		rows, err = conn.Query(acl+"a.grantee = 0", d.Get("database"))
 	} else {
-		if err := conn.QueryRow("SELECT count(*) FROM pg_roles WHERE rolname=$1", role).Scan(&n); err != nil {
-			return fmt.Errorf("could not check if role exists: %w", err)
+		roleFound, roleErr := exists(conn, "pg_roles", "rolname", role)
+		if roleErr != nil {
+			return roleErr
 		}
-		if n == 0 {
+		if !roleFound {
 			d.SetId("")
 			return nil
 		}
@@ -197,12 +207,9 @@ func publicGrantDelete(d *schema.ResourceData, meta interface{}) error {
 		return err
 	}
 	conn := db(meta)
-	var n int
-	if err := conn.QueryRow("SELECT count(*) FROM pg_database WHERE datname=$1", d.Get("database")).Scan(&n); err != nil {
-		return fmt.Errorf("could not check if database exists: %w", err)
-	}
-	if n == 0 {
-		return nil
+	found, err := exists(conn, "pg_database", "datname", d.Get("database"))
+	if err != nil || !found {
+		return err
 	}
 	q := fmt.Sprintf("REVOKE ALL PRIVILEGES ON DATABASE %s FROM %s", pq.QuoteIdentifier(d.Get("database").(string)), grantee(d))
 	if _, err := conn.Exec(q); err != nil {
