@@ -12,15 +12,7 @@ const platform = new Platform("platform", { spec, secrets });
 
 export const environment = spec.environment;
 /** Each database with where to reach it; the password is a secret. */
-export const databases = platform.databases.map((db) => ({
-    server: db.server,
-    engine: db.engine,
-    host: db.host,
-    port: db.port,
-    database: db.database,
-    user: db.user,
-    password: db.password,
-}));
+export const databases = platform.databases;
 /** Each LXC container: CT-ID, node, role and address. */
 export const containers = platform.cluster.containers.map((c) => ({ name: c.name, vmId: c.vmId, node: c.node, role: c.role, address: c.address }));
 /** The blue and the green address of each app container, what the traffic backends point at. */
