@@ -1,12 +1,14 @@
 // The local stack through the real CLI, language host and plugins: preview, up, re-up, bad config, secrets.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as path from "node:path";
 import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
 import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
 import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
-import { changingSteps, Workspace, type StackConfigMap } from "../support/workspace";
+import { changingSteps, PROJECT_ROOT, Workspace, type StackConfigMap } from "../support/workspace";
 
 /** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
 const PREFIX = "it1_";
+const STACK = "itlocal";
 
 interface RawServer {
     databases: { name: string; description?: string }[];
@@ -39,7 +41,9 @@ describe("local stack, real CLI", () => {
         // The release gets its own HAProxy, nginx and app processes (run dir and ports), like the databases their prefix.
         const site = await freshReleaseSite("it-local-stack");
         releaseSite = site;
-        ws = await Workspace.create("local", { editConfig: (config) => (prefixDatabaseNames(config), isolateRelease(config, site.runDir, site.portBase)) });
+        // Its own stack name: the pg_hba block is named after the stack, and a `npm start` stack called
+        // `local` on the same machine must keep its block when this test cleans up.
+        ws = await Workspace.create("local", { stack: STACK, stackConfig: path.join(PROJECT_ROOT, "Pulumi.local.yaml"), editConfig: (config) => (prefixDatabaseNames(config), isolateRelease(config, site.runDir, site.portBase)) });
         await ws.setLocalSecrets();
         localRelease(ws.configFile, "start");
     });
@@ -52,7 +56,7 @@ describe("local stack, real CLI", () => {
             ws.remove();
         }
         if (releaseSite) clearRunDir(releaseSite.runDir);
-        removePgHbaBlock("local"); // the stack's pg_hba.conf block, should destroy have stopped early
+        removePgHbaBlock(STACK); // the stack's pg_hba.conf block, should destroy have stopped early
         await dropTestObjects(PREFIX);
     });
 
