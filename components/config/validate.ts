@@ -170,6 +170,10 @@ function checkDatabaseServerAccess(databases: DatabasesConfig, environment: Envi
         if (server.engine === "postgresql" && server.ssh === undefined) {
             report([...at, "ssh"], "pg_hba.conf is managed over SSH: a postgresql server needs an ssh target");
         }
+        if (server.engine === "postgresql" && server.version === undefined) {
+            // Without it the provider connects while it is configured, so even a preview would contact the server.
+            report([...at, "version"], 'a postgresql server needs its major version (e.g. "15"): the provider then contacts the server only to make changes');
+        }
         if (environment === "production" && server.admin.tls.mode === "disable") {
             report([...at, "admin", "tls", "mode"], "production admin connections must use TLS (require, verify-ca or verify-full)");
         }

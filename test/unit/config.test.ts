@@ -393,6 +393,11 @@ const RULES: [string, (c: RawConfig) => void, string[]][] = [
         ["databases.servers.postgres-ext.ssh: pg_hba.conf is managed over SSH: a postgresql server needs an ssh target"],
     ],
     [
+        "a postgresql server without its version",
+        (c) => delete c.databases.servers["postgres-ext"]?.version,
+        ['databases.servers.postgres-ext.version: a postgresql server needs its major version (e.g. "15"): the provider then contacts the server only to make changes'],
+    ],
+    [
         "a production admin connection without TLS",
         (c) => Object.assign(c.databases.servers["plesk"]?.admin ?? {}, { tls: { mode: "disable" } }),
         ["databases.servers.plesk.admin.tls.mode: production admin connections must use TLS (require, verify-ca or verify-full)"],

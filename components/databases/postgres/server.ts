@@ -25,6 +25,8 @@ export function declarePostgresServer(
             superuser: true,
             database: "postgres",
             connectTimeout: 10,
+            // Known, so configuring the provider connects nowhere: a preview contacts no server.
+            expectedVersion: server.version,
         },
         { parent },
     );
