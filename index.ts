@@ -2,13 +2,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformSpec, readPlatformSecrets } from "./components/config";
 import { Platform } from "./components/platform";
+import { readReleaseGateContext } from "./components/release/gate-context";
 
 const config = new pulumi.Config();
 // Throws one error listing every config problem, before any resource is registered.
 const spec = loadPlatformSpec(config);
 const secrets = readPlatformSecrets(config, spec);
 
-const platform = new Platform("platform", { spec, secrets });
+// The evidence file (`npm run evidence`) and the commit, recorded on the release gate; the project directory is the cwd.
+const gateContext = readReleaseGateContext(pulumi.getStack(), process.cwd(), process.env);
+
+const platform = new Platform("platform", { spec, secrets, releaseGate: gateContext });
 
 export const environment = spec.environment;
 /** Each database with where to reach it; the password is a secret. */
@@ -19,8 +23,11 @@ export const containers = platform.cluster.containers.map((c) => ({ name: c.name
 export const blueGreenEndpoints = platform.cluster.blueGreenEndpoints;
 /** Read back by the next deployment's replacement guard: the name must equal REPLACEMENT_GUARD_OUTPUT (components/cluster). */
 export const clusterReplacementGuard = platform.cluster.replacementGuardRecord;
-/** Per service: the version on each colour and the weights the traffic backend reported. */
+/** Per service: the version on each colour and the weights the traffic backend reported. Read back by the next
+ *  deployment's release gate: the name must equal RELEASE_SERVICES_OUTPUT (components/release). */
 export const services = platform.release.services;
 export const releaseOrder = platform.release.order;
 /** The backups taken before the current versions' migrations: database, file, time, size, sha256 (for the gates). */
 export const backups = platform.release.backups;
+/** What this update's release gate recorded: the commit, and the evidence file with the time it was collected. */
+export const releaseGate = platform.releaseGateSummary;

@@ -1,24 +1,40 @@
 // The whole platform as one component: the parts in dependency order, from one validated spec.
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, replacementGate } from "./cluster";
+import { Cluster, previousDeployment, replacementGate, REPLACEMENT_GUARD_OUTPUT } from "./cluster";
 import type { PlatformSecrets, PlatformSpec } from "./config";
 import { DatabaseFleet, type DatabaseEndpoint } from "./databases/fleet";
+import { ReleaseGate } from "./release/gate";
+import { gateInputs, RELEASE_SERVICES_OUTPUT, releaseGateSummary, type ReleaseGateContext, type ReleaseGateSummary } from "./release/gate-builder";
 import { Release } from "./release/release";
 
 export interface PlatformArgs {
     spec: PlatformSpec;
     secrets: PlatformSecrets;
+    /** What the release gate records beside the spec: the evidence file as read, the commit (components/release/gate-context.ts). */
+    releaseGate: ReleaseGateContext;
 }
 
 export class Platform extends pulumi.ComponentResource {
     public readonly databases: DatabaseEndpoint[];
     public readonly cluster: Cluster;
     public readonly release: Release;
+    /** Every release step depends on it; the policy pack checks its inputs first. */
+    public readonly releaseGate: ReleaseGate;
+    public readonly releaseGateSummary: ReleaseGateSummary;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Platform", name, {}, opts);
+        // One read of the last deployment's outputs, for the replacement guard and the release gate.
+        const previous = previousDeployment("previous-deployment", { parent: this });
         // A change that would replace a data-holding container stops the program here, before any part registers a resource.
-        const gate = replacementGate("cluster-previous-deployment", args.spec.cluster, { parent: this });
+        const guard = replacementGate(previous, args.spec.cluster);
+        // Its inputs are plain (StackReference outputs are known at preview), so the policies read all of them then.
+        const inputs = pulumi
+            .all([previous.getOutput(RELEASE_SERVICES_OUTPUT), previous.getOutput(REPLACEMENT_GUARD_OUTPUT)])
+            .apply(([previousServices, previousGuard]) => gateInputs({ spec: args.spec, context: args.releaseGate, previousServices, previousGuard }));
+        this.releaseGate = new ReleaseGate("release-gate", inputs, { parent: this, dependsOn: guard });
+        this.releaseGateSummary = releaseGateSummary(args.releaseGate);
+
         const fleet = new DatabaseFleet(
             "databases",
             {
@@ -27,22 +43,23 @@ export class Platform extends pulumi.ComponentResource {
                 configuredPasswords: args.secrets.dbPasswords,
                 sshPrivateKeys: args.secrets.sshPrivateKeys,
             },
-            { parent: this, dependsOn: gate },
+            { parent: this, dependsOn: guard },
         );
         this.databases = fleet.endpoints;
-        this.cluster = new Cluster("cluster", { spec: args.spec.cluster, apiToken: args.secrets.proxmoxApiToken }, { parent: this, dependsOn: gate });
-        // After the databases: a release's migrations need them.
+        this.cluster = new Cluster("cluster", { spec: args.spec.cluster, apiToken: args.secrets.proxmoxApiToken }, { parent: this, dependsOn: guard });
+        // After the databases: a release's migrations need them. Each release step also waits for the gate.
         this.release = new Release(
             "release",
             {
                 services: args.spec.services,
                 release: args.spec.release,
+                gate: this.releaseGate,
                 sshPrivateKeys: args.secrets.sshPrivateKeys,
                 localAppsDir: args.spec.local ? `${args.spec.local.runDir}/apps` : undefined,
                 databases: args.spec.databases,
                 adminPasswords: args.secrets.dbAdminPasswords,
             },
-            { parent: this, dependsOn: [fleet] },
+            { parent: this, dependsOn: [fleet, this.releaseGate] },
         );
         this.registerOutputs({});
     }

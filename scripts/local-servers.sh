@@ -198,8 +198,8 @@ UsePAM no
 AcceptEnv PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR RP_*
 Subsystem sftp internal-sftp
 CFG
+  mkdir -p /run/sshd # privilege separation directory (no systemd unit makes it here); sshd -t needs it too
   /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config"
-  mkdir -p /run/sshd # privilege separation directory (no systemd unit makes it here)
   local pid
   if pid="$(sshd_pid)"; then
     if [ "$CHANGED" = 1 ]; then log "sshd: configuration changed, reloading (pid $pid)"; kill -HUP "$pid"; sleep 0.5

@@ -12,13 +12,20 @@ export function ownStackName(): string {
 }
 
 /**
+ * The outputs of this stack's last deployment, read once per run and shared by everyone who
+ * compares against it (the replacement guard, the release gate). Its outputs are known at preview.
+ */
+export function previousDeployment(name: string, opts: pulumi.CustomResourceOptions = {}): pulumi.StackReference {
+    return new pulumi.StackReference(name, { name: ownStackName() }, opts);
+}
+
+/**
  * An Output to pass as `dependsOn` to every part of the platform. It resolves (to no resources)
  * once the record of the last deployment has been read and the new cluster spec found safe; if a
  * data-holding container would be replaced it rejects, so no dependent resource is ever
  * registered, in `preview` and `up` alike.
  */
-export function replacementGate(name: string, cluster: ClusterSpec, opts: pulumi.CustomResourceOptions = {}): pulumi.Output<pulumi.Resource[]> {
-    const previous = new pulumi.StackReference(name, { name: ownStackName() }, opts);
+export function replacementGate(previous: pulumi.StackReference, cluster: ClusterSpec): pulumi.Output<pulumi.Resource[]> {
     return previous.getOutput(REPLACEMENT_GUARD_OUTPUT).apply((record: unknown) => {
         const problems = checkClusterReplacements(record, cluster);
         if (problems.length > 0) throw new GateClosedError(new ReplacementRefusedError(problems).message);

@@ -1,5 +1,10 @@
-// Blue/green release: order, ladder, health gate, traffic backends (HAProxy, nginx) and the components.
+// Blue/green release: order, ladder, health gate, traffic backends (HAProxy, nginx), the release gate and the components.
 export * from "./backup";
+export * from "./evidence";
+export * from "./gate";
+export * from "./gate-builder";
+export * from "./gate-context";
+export * from "./gate-inputs";
 export * from "./health";
 export * from "./ladder";
 export * from "./order";
@@ -10,5 +15,6 @@ export * from "./nginx/upstream";
 export * from "./nginx/weights";
 export * from "./release";
 export * from "./service";
+export * from "./service-versions";
 export * from "./shift";
 export * from "./traffic";

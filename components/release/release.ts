@@ -10,6 +10,8 @@ export interface ReleaseArgs {
     /** In release order (the spec's `services`). */
     services: ServiceSpec[];
     release: ReleaseSpec;
+    /** The release gate: every step of every service depends on it, so the policies check it first. */
+    gate: pulumi.Resource;
     /** By ssh target name (`traffic.haproxy`, `traffic.nginx`). */
     sshPrivateKeys: Record<string, pulumi.Output<string>>;
     /** Local stack only: see `ReleasedServiceArgs.localAppsDir`. */
@@ -61,8 +63,10 @@ export class Release extends pulumi.ComponentResource {
                 {
                     service,
                     traffic,
+                    gate: args.gate,
                     ladder: args.release.ladder,
                     healthGate: args.release.healthGate,
+                    drainSeconds: args.release.drainSeconds,
                     localAppsDir: args.localAppsDir,
                     databases: databasesOf(service, args.databases, args.adminPasswords),
                     backupLocation: args.databases.backups.location,

@@ -17,8 +17,12 @@ export interface ServiceDatabase {
 export interface ReleasedServiceArgs {
     service: ServiceSpec;
     traffic: TrafficBackend;
+    /** The release gate; each step below lists it in `dependsOn` (children do not inherit the component's). */
+    gate: pulumi.Resource;
     ladder: number[];
     healthGate: HealthGateSettings;
+    /** How long a colour whose weight drops to 0 keeps serving its in-flight requests. */
+    drainSeconds: number;
     /**
      * Local stack only: the directory the app processes read the version they run from
      * (`<service>-<colour>.version`). Elsewhere the colours are deployed by their own pipeline
@@ -50,7 +54,7 @@ export class ReleasedService extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReleasedServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:release:Service", name, {}, opts);
-        const { service } = args;
+        const { service, gate } = args;
 
         const deployments =
             args.localAppsDir === undefined
@@ -67,7 +71,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                                   },
                                   logging: "none",
                               },
-                              { parent: this },
+                              { parent: this, dependsOn: [gate] },
                           ),
                   );
 
@@ -100,7 +104,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                         },
                         logging: "none",
                     },
-                    { parent: this },
+                    { parent: this, dependsOn: [gate] },
                 ),
         );
         const migration =
@@ -114,13 +118,13 @@ export class ReleasedService extends pulumi.ComponentResource {
                           // The migration runs against the new colour, which already runs the target version.
                           environment: { SERVICE: service.name, VERSION: target, COLOUR: "green", ADDRESS: service.green.address },
                       },
-                      { parent: this, dependsOn: [...backups, ...deployments] },
+                      { parent: this, dependsOn: [gate, ...backups, ...deployments] },
                   );
 
         const shift = args.traffic.shift(
             `${name}-traffic`,
-            { service, ladder: args.ladder, healthGate: args.healthGate },
-            { parent: this, dependsOn: [...deployments, ...backups, ...(migration ? [migration] : [])] },
+            { service, ladder: args.ladder, healthGate: args.healthGate, drainSeconds: args.drainSeconds },
+            { parent: this, dependsOn: [gate, ...deployments, ...backups, ...(migration ? [migration] : [])] },
         );
         // The record holds no secret; its stdout is secret only because the password was an input.
         this.backups = pulumi.all(backups.map((b) => pulumi.unsecret(b.stdout).apply(parseBackupRecord)));

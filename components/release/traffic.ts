@@ -12,6 +12,7 @@ export interface TrafficShiftArgs {
     service: ServiceSpec;
     ladder: number[];
     healthGate: HealthGateSettings;
+    drainSeconds: number;
 }
 
 /** The resource that puts one service's weights into effect, and the weights it read back. */
@@ -52,6 +53,7 @@ function shiftInputs(args: TrafficShiftArgs) {
         weights: { ...args.service.weights },
         ladder: [...args.ladder],
         healthGate: { ...args.healthGate },
+        drainSeconds: args.drainSeconds,
     };
 }
 

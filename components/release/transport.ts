@@ -60,7 +60,10 @@ function spawnCollect(file: string, args: string[], stdin: string): Promise<Shel
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("error", reject);
         child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(stdin);
+        // A command that exits without reading its stdin (`nginx -t`, `true`) closes the pipe: not an error.
+        child.stdin.on("error", () => undefined);
+        if (stdin === "") child.stdin.end();
+        else child.stdin.end(stdin);
     });
 }
 

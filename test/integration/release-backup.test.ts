@@ -152,6 +152,7 @@ describe("backups before migrations, real CLI", () => {
                 "replace release-api-migrate",
                 "update release-api-green-deploy",
                 "update release-api-traffic",
+                "update release-gate", // it records the desired versions
             ].sort(),
         );
         const steps = await up("version");
@@ -169,7 +170,7 @@ describe("backups before migrations, real CLI", () => {
         // A weight step runs neither backups nor the migration.
         await ws.run(["config", "set", "--path", "release-platform:services.api.weights.green", "10", "--type", "int", ...ws.stackArgs()]);
         await ws.run(["config", "set", "--path", "release-platform:services.api.weights.blue", "90", "--type", "int", ...ws.stackArgs()]);
-        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-api-traffic"]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["update release-api-traffic", "update release-gate"]);
         await ws.up();
         expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
         expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4);

@@ -2,6 +2,8 @@
 // processes, green deployed, health-gated and shifted one ladder step per `up` under load, rolled back.
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { gateChanges } from "../../components/release/gate";
+import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { parseUpstreamWeights } from "../../components/release/nginx/upstream";
 import { weightsForGreen, type Weights } from "../../components/release/ladder";
 import { failures, greenShare, LoadGenerator, shiftTookEffect, type LoadSample } from "../support/load";
@@ -26,9 +28,12 @@ import { changingSteps, Workspace, type PreviewStep } from "../support/workspace
 function describeStep(step: PreviewStep): string {
     const olds = step.oldState?.inputs ?? {};
     const news = step.newState?.inputs ?? {};
-    const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])]
-        .filter((key) => key !== "__provider" && JSON.stringify(olds[key]) !== JSON.stringify(news[key]))
-        .sort();
+    // The release gate: what its own diff compares (what the last deployment recorded is volatile).
+    const keys = (step.newState ?? step.oldState)?.type === RELEASE_GATE_TYPE
+        ? gateChanges(olds as Partial<ReleaseGateInputs>, news as Partial<ReleaseGateInputs>).map(String).sort()
+        : [...new Set([...Object.keys(olds), ...Object.keys(news)])]
+              .filter((key) => key !== "__provider" && JSON.stringify(olds[key]) !== JSON.stringify(news[key]))
+              .sort();
     return `${step.op} ${step.urn.split("::").pop() ?? ""} ${keys.join(",")}`;
 }
 
@@ -60,12 +65,18 @@ describe("release on the local stack, real CLI", () => {
     };
     const serviceOutputs = async () => (await ws.outputs()).services as Record<string, { blue: { version: string; weight: number }; green: { version: string; weight: number } }>;
 
-    /** The preview of the next `up`: exactly one update, of the service's traffic resource, and only its weights. */
+    /**
+     * The preview of the next `up`: the service's traffic resource, only its weights, and the
+     * release gate, which records the desired weights (`release.services`).
+     */
     const expectOnlyWeightChange = async (service: string, from: Weights, to: Weights) => {
         const steps = changingSteps(await ws.previewJson());
-        expect(steps.map(describeStep)).toEqual([`update release-${service}-traffic weights`]);
-        expect(steps[0]?.oldState?.inputs?.weights).toEqual(from);
-        expect(steps[0]?.newState?.inputs?.weights).toEqual(to);
+        expect(steps.map(describeStep).sort()).toEqual(["update release-gate release", `update release-${service}-traffic weights`].sort());
+        const traffic = steps.find((s) => s.urn.endsWith(`::release-${service}-traffic`));
+        expect(traffic?.oldState?.inputs?.weights).toEqual(from);
+        expect(traffic?.newState?.inputs?.weights).toEqual(to);
+        const gate = steps.find((s) => s.urn.endsWith("::release-gate"));
+        expect((gate?.newState?.inputs?.release as { services: Record<string, { weights: Weights }> }).services[service]?.weights).toEqual(to);
     };
 
     beforeAll(async () => {
@@ -95,6 +106,7 @@ describe("release on the local stack, real CLI", () => {
         const created = changingSteps(preview).map((s) => `${s.op} ${s.newState?.type ?? ""} ${s.urn.split("::").pop() ?? ""}`);
         expect(created).toEqual(
             expect.arrayContaining([
+                "create pulumi-nodejs:dynamic/release:ReleaseGate release-gate",
                 "create pulumi-nodejs:dynamic/release:HaproxyWeights release-api-traffic",
                 "create pulumi-nodejs:dynamic/release:NginxWeights release-frontend-traffic",
                 "create command:local:Command release-api-blue-deploy",
@@ -127,6 +139,7 @@ describe("release on the local stack, real CLI", () => {
             expect(deploy.map(describeStep).sort()).toEqual([
                 "update release-api-green-deploy environment",
                 "update release-api-traffic green",
+                "update release-gate release",
             ]);
             await ws.up();
             expect(await api()).toEqual({ blue: 100, green: 0 });
@@ -270,7 +283,8 @@ describe("release on the local stack, real CLI", () => {
         expect(await api()).toEqual({ blue: 100, green: 0 });
         await ws.run(["config", "set", "--path", "release-platform:services.api.weights.green", "0", "--type", "int", ...ws.stackArgs()]);
         await ws.run(["config", "set", "--path", "release-platform:services.api.weights.blue", "100", "--type", "int", ...ws.stackArgs()]);
-        expect(changingSteps(await ws.previewJson())).toEqual([]);
+        // Nothing for the traffic; the gate catches up with frontend's rollback (a targeted up leaves the gate as it was).
+        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-gate release"]);
 
         // A backend HAProxy does not have: the up fails with HAProxy's answer, touching nothing.
         await ws.run(["config", "set", "--path", "release-platform:services.api.traffic.name", "nope", ...ws.stackArgs()]);

@@ -9,12 +9,14 @@ import {
     checkWeightMove,
     coloursToGate,
     DependencyCycleError,
+    drainingColours,
     judgeHealthResponse,
     nextWeightStep,
     previousWeightStep,
     releaseDependencies,
     releaseOrder,
     risingColours,
+    waitForDrain,
     waitUntilHealthy,
     weightsForGreen,
     type Clock,
@@ -236,6 +238,7 @@ describe("shift checks (preview, no server contacted)", () => {
         weights: weightsForGreen(green),
         ladder: LADDER,
         healthGate: { timeoutSeconds: 10, intervalSeconds: 1, retries: 3 },
+        drainSeconds: 1,
     });
 
     test.each([
@@ -248,6 +251,13 @@ describe("shift checks (preview, no server contacted)", () => {
     ])("from green %s to %s: %j", (from, to, reasons) => {
         const olds = from === undefined ? {} : inputs(from);
         expect(checkShiftInputs(olds, inputs(to)).map((f) => f.reason)).toEqual(reasons);
+    });
+
+    test.each([[-1], [1.5], [Number.NaN]])("drainSeconds %s is refused", (drainSeconds) => {
+        expect(checkShiftInputs({}, { ...inputs(0), drainSeconds })).toContainEqual({
+            property: "drainSeconds",
+            reason: `must be a whole number of seconds, 0 or more (${drainSeconds})`,
+        });
     });
 
     test("blue + green must be 100", () => {
@@ -264,5 +274,45 @@ describe("shift checks (preview, no server contacted)", () => {
         [{ blue: 100, green: 0 }, inputs(10), inputs(10), ["green"]], // drifted by hand: gate on what HAProxy has
     ])("gates from %j (olds %#) to the new weights: %j", (current, olds, news, colours) => {
         expect(coloursToGate(current, olds, news)).toEqual(colours);
+    });
+});
+
+describe("drain time", () => {
+    test.each<[Weights | undefined, Weights, string[]]>([
+        [undefined, { blue: 100, green: 0 }, []], // nothing served before
+        [{ blue: 100, green: 0 }, { blue: 100, green: 0 }, []],
+        [{ blue: 100, green: 0 }, { blue: 90, green: 10 }, []], // green rises, blue keeps traffic
+        [{ blue: 50, green: 50 }, { blue: 0, green: 100 }, ["blue"]], // the last step: blue drains
+        [{ blue: 0, green: 100 }, { blue: 100, green: 0 }, ["green"]], // rollback: green drains
+        [{ blue: 0, green: 0 }, { blue: 100, green: 0 }, []], // green had nothing to drain
+    ])("from %j to %j drains %j", (from, to, colours) => {
+        expect(drainingColours(from, to)).toEqual(colours);
+    });
+
+    const fakeClock = () => {
+        const slept: number[] = [];
+        return { slept, clock: { now: () => 0, sleep: async (ms: number) => void slept.push(ms) } };
+    };
+
+    test("waits the drain time once when a colour loses its last traffic", async () => {
+        const { slept, clock } = fakeClock();
+        expect(await waitForDrain({ blue: 0, green: 100 }, { blue: 100, green: 0 }, 30, clock)).toEqual(["green"]);
+        expect(slept).toEqual([30_000]);
+    });
+
+    test.each<[Weights | undefined, Weights, number]>([
+        [{ blue: 100, green: 0 }, { blue: 90, green: 10 }, 30], // no colour loses all its traffic
+        [undefined, { blue: 100, green: 0 }, 30], // first shift
+        [{ blue: 0, green: 100 }, { blue: 100, green: 0 }, 0], // a drain time of 0
+    ])("from %j to %j with %s s: no wait", async (from, to, seconds) => {
+        const { slept, clock } = fakeClock();
+        await waitForDrain(from, to, seconds, clock);
+        expect(slept).toEqual([]);
+    });
+
+    test("the real clock really waits (local drain time: 1 s)", async () => {
+        const started = Date.now();
+        await waitForDrain({ blue: 50, green: 50 }, { blue: 0, green: 100 }, 1);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(990);
     });
 });

@@ -6,6 +6,9 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE, parsePlatformConfig, type PlatformSpec } from "../../components/config";
 // Registers nothing when imported: every resource below is declared after setMocks.
+import { ReleaseGate } from "../../components/release/gate";
+import { gateInputs } from "../../components/release/gate-builder";
+import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { Release } from "../../components/release/release";
 
 interface Registered {
@@ -60,11 +63,19 @@ async function declare(stack: string, edit: (spec: PlatformSpec) => void = () =>
     const spec = specOf(stack);
     edit(spec);
     const keys = { "traffic.haproxy": pulumi.secret("haproxy-key"), "traffic.nginx": pulumi.secret("nginx-key") };
+    const inputs = gateInputs({
+        spec,
+        context: { stack, evidenceFile: `.release-evidence/${stack}.json`, read: { evidence: null, problem: "missing" }, commit: "0".repeat(40) },
+        previousServices: undefined,
+        previousGuard: undefined,
+    });
+    const gate = new ReleaseGate("release-gate", inputs);
     const release = new Release(
         `release-${stack}`,
         {
             services: spec.services,
             release: spec.release,
+            gate,
             sshPrivateKeys: keys,
             localAppsDir: spec.local ? `${spec.local.runDir}/apps` : undefined,
             databases: spec.databases,
@@ -82,14 +93,17 @@ async function declare(stack: string, edit: (spec: PlatformSpec) => void = () =>
         },
     );
     const services = await new Promise<unknown>((resolve) => release.services.apply(resolve));
-    return { release, services, spec };
+    return { release, services, spec, inputs };
 }
+
+/** Every resource the release registers below its services (commands and traffic resources). */
+const releaseSteps = () => registered.filter((r) => r.type === "command:local:Command" || (r.type.startsWith("pulumi-nodejs:dynamic/release:") && r.type !== RELEASE_GATE_TYPE));
 
 describe("Release wiring", () => {
     test("production: one traffic resource per service on its backend, no local deploy step, in release order", async () => {
         const { release } = await declare("production");
         expect(release.order).toEqual(["api", "crm", "frontend", "games", "admin", "website", "n8n"]);
-        const traffic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/release:")).map((r) => `${r.type.split(":").pop() ?? ""} ${r.name}`);
+        const traffic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/release:") && r.type !== RELEASE_GATE_TYPE).map((r) => `${r.type.split(":").pop() ?? ""} ${r.name}`);
         expect(traffic.sort()).toEqual(
             [
                 "HaproxyWeights release-production-api-traffic",
@@ -124,7 +138,31 @@ describe("Release wiring", () => {
             weights: { blue: 100, green: 0 },
             ladder: [0, 10, 50, 100],
             healthGate: { timeoutSeconds: 60, intervalSeconds: 5, retries: 5 },
+            drainSeconds: 30,
         });
+    });
+
+    test.each([["production", 30], ["local", 1]])("%s: every traffic resource carries the stack's drain time (%s s)", async (stack, seconds) => {
+        await declare(stack);
+        const traffic = registered.filter((r) => r.name.endsWith("-traffic"));
+        expect(traffic.length).toBeGreaterThan(0);
+        expect(traffic.map((r) => r.inputs.drainSeconds)).toEqual(traffic.map(() => seconds));
+    });
+
+    test.each(["production", "local"])("%s: the gate is registered with the plain inputs gateInputs built, and every release step depends on it", async (stack) => {
+        const { inputs, spec } = await declare(stack);
+        const gates = registered.filter((r) => r.type === RELEASE_GATE_TYPE);
+        expect(gates.map((g) => g.name)).toEqual(["release-gate"]);
+        const { __provider: provider, ...recorded } = gates[0]?.inputs ?? {};
+        expect(typeof provider).toBe("string");
+        expect(recorded).toEqual(JSON.parse(JSON.stringify(inputs)) as ReleaseGateInputs);
+        const steps = releaseSteps();
+        // Per service: its traffic resource, a backup per database, its migration, and on the local stack a deploy per colour.
+        const expected = spec.services.reduce((n, s) => n + 1 + s.databases.length + (s.migrationCommand ? 1 : 0) + (spec.local ? 2 : 0), 0);
+        expect(steps.length).toBe(expected);
+        expect(expected).toBeGreaterThan(stack === "production" ? 15 : 5);
+        const withoutGate = steps.filter((step) => !(dependsOn.get(step.name) ?? []).includes("release-gate")).map((step) => step.name);
+        expect(withoutGate).toEqual([]);
     });
 
     test("each service waits for its dependencies and for the service released before it", async () => {
@@ -147,6 +185,7 @@ describe("Release wiring", () => {
             ["release-local-frontend-green-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/frontend-green.version" }],
         ]);
         expect(dependsOn.get("release-local-api-traffic")).toEqual([
+            "release-gate",
             "release-local-api-blue-deploy",
             "release-local-api-green-deploy",
             "release-local-api-backup-main",
@@ -194,8 +233,8 @@ describe("Release wiring", () => {
         });
         expect(password).toBe("mariadb-ext-admin-password");
         expect(commands[3]?.inputs).toMatchObject({ create: "alembic upgrade head", triggers: ["1.0.0"], environment: { SERVICE: "api", VERSION: "1.0.0", COLOUR: "green", ADDRESS: "10.10.20.10:3001" } });
-        expect(dependsOn.get(name("migrate"))).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics")]);
-        expect(dependsOn.get(name("traffic"))).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
+        expect(dependsOn.get(name("migrate"))).toEqual(["release-gate", name("backup-consent"), name("backup-hooks"), name("backup-analytics")]);
+        expect(dependsOn.get(name("traffic"))).toEqual(["release-gate", name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
     });
 
     test("the release lists every backup record (the stack output `backups`)", async () => {

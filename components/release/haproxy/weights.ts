@@ -1,9 +1,8 @@
 // A service's blue/green weights in HAProxy as a dynamic resource: set over the runtime API, read back, persisted.
 import * as pulumi from "@pulumi/pulumi";
-import type { HealthGateSettings } from "../health";
 import type { Colour, Weights } from "../ladder";
-import { changedKeys, checkShiftInputs, coloursToGate, openHealthGates, type ColourTarget, type ShiftInputs } from "../shift";
-import { haproxyRuntime, writeFileAtomic, type SshAccess } from "../transport";
+import { coloursToGate, openHealthGates, shiftProvider, waitForDrain, type ShiftInputs, type ShiftResourceArgs } from "../shift";
+import { haproxyRuntime, writeFileAtomic } from "../transport";
 import {
     colourWeights,
     expectEmptyAnswer,
@@ -31,7 +30,7 @@ export interface HaproxyWeightsOutputs extends HaproxyWeightsInputs {
 }
 
 const COMPARED: readonly (keyof HaproxyWeightsInputs)[] = [
-    "service", "backend", "admin", "serverStateFile", "ssh", "blue", "green", "weights", "ladder", "healthGate",
+    "service", "backend", "admin", "serverStateFile", "ssh", "blue", "green", "weights", "ladder", "healthGate", "drainSeconds",
 ];
 
 /** Every backend's servers (asking for one unknown backend gets no state, only "Can't find backend."). */
@@ -58,50 +57,27 @@ async function applyWeights(olds: HaproxyWeightsOutputs | undefined, news: Hapro
         );
     }
     if (news.serverStateFile !== "") await writeFileAtomic(news.ssh, news.serverStateFile, after.text);
+    // The losing colour keeps its in-flight requests for the drain time before the up goes on.
+    await waitForDrain(current, news.weights, news.drainSeconds);
     return { ...news, observed };
 }
 
-export const haproxyWeightsProvider: pulumi.dynamic.ResourceProvider<HaproxyWeightsInputs, HaproxyWeightsOutputs> = {
-    async check(olds, news) {
-        return { inputs: news, failures: checkShiftInputs(olds, news) };
-    },
-
-    async diff(_id, olds, news) {
-        const changed = changedKeys(olds, news, COMPARED);
-        return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
-    },
-
-    async create(inputs) {
-        const outs = await applyWeights(undefined, inputs);
-        return { id: `${inputs.admin}#${inputs.backend}`, outs };
-    },
-
-    async update(_id, olds, news) {
-        return { outs: await applyWeights(olds, news) };
-    },
-
+export const haproxyWeightsProvider: pulumi.dynamic.ResourceProvider<HaproxyWeightsInputs, HaproxyWeightsOutputs> = shiftProvider<HaproxyWeightsInputs, HaproxyWeightsOutputs>({
+    compared: COMPARED,
+    applyWeights,
+    idOf: (inputs) => `${inputs.admin}#${inputs.backend}`,
     async read(id, props) {
         if (!props) throw new Error(`cannot read HAProxy weights ${id} without their inputs (import is not supported)`);
         const observed = colourWeights((await readStates(props)).states, props.backend, HAPROXY_SERVERS);
         // What HAProxy has now is the state: a refresh shows drift, and the next up puts it back.
         return { id, props: { ...props, weights: observed, observed } };
     },
+});
 
-    // Removing a service from the stack leaves its traffic where it is.
-    async delete() {},
-};
-
-export interface HaproxyWeightsArgs {
-    service: string;
+export interface HaproxyWeightsArgs extends ShiftResourceArgs {
     backend: string;
     admin: string;
     serverStateFile?: string;
-    ssh?: pulumi.Input<SshAccess>;
-    blue: ColourTarget;
-    green: ColourTarget;
-    weights: Weights;
-    ladder: number[];
-    healthGate: HealthGateSettings;
 }
 
 export const HAPROXY_WEIGHTS_TYPE = "pulumi-nodejs:dynamic/release:HaproxyWeights";

@@ -1,9 +1,8 @@
 // A service's blue/green weights in nginx as a dynamic resource: upstream block rendered, `nginx -t`, graceful reload.
 import * as pulumi from "@pulumi/pulumi";
-import type { HealthGateSettings } from "../health";
 import type { Weights } from "../ladder";
-import { changedKeys, checkShiftInputs, coloursToGate, openHealthGates, type ColourTarget, type ShiftInputs } from "../shift";
-import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic, type SshAccess } from "../transport";
+import { coloursToGate, openHealthGates, shiftProvider, waitForDrain, type ShiftInputs, type ShiftResourceArgs } from "../shift";
+import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic } from "../transport";
 import { parseUpstreamWeights, renderUpstreamBlock, replaceUpstreamBlock } from "./upstream";
 
 export interface NginxWeightsInputs extends ShiftInputs {
@@ -21,7 +20,7 @@ export interface NginxWeightsOutputs extends NginxWeightsInputs {
 }
 
 const COMPARED: readonly (keyof NginxWeightsInputs)[] = [
-    "service", "upstream", "upstreamFile", "testCommand", "reloadCommand", "ssh", "blue", "green", "weights", "ladder", "healthGate",
+    "service", "upstream", "upstreamFile", "testCommand", "reloadCommand", "ssh", "blue", "green", "weights", "ladder", "healthGate", "drainSeconds",
 ];
 
 function renderBlock(inputs: NginxWeightsInputs): string {
@@ -51,50 +50,28 @@ async function applyWeights(olds: NginxWeightsOutputs | undefined, news: NginxWe
     if (observed === undefined || observed.blue !== news.weights.blue || observed.green !== news.weights.green) {
         throw new Error(`${news.upstreamFile} does not hold the weights just written for ${news.upstream}`);
     }
+    // After the graceful reload the old workers finish what the losing colour accepted; give them the drain time.
+    await waitForDrain(current, news.weights, news.drainSeconds);
     return { ...news, observed };
 }
 
-export const nginxWeightsProvider: pulumi.dynamic.ResourceProvider<NginxWeightsInputs, NginxWeightsOutputs> = {
-    async check(olds, news) {
-        return { inputs: news, failures: checkShiftInputs(olds, news) };
-    },
-
-    async diff(_id, olds, news) {
-        const changed = changedKeys(olds, news, COMPARED);
-        return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
-    },
-
-    async create(inputs) {
-        return { id: `${inputs.upstreamFile}#${inputs.upstream}`, outs: await applyWeights(undefined, inputs) };
-    },
-
-    async update(_id, olds, news) {
-        return { outs: await applyWeights(olds, news) };
-    },
-
+export const nginxWeightsProvider: pulumi.dynamic.ResourceProvider<NginxWeightsInputs, NginxWeightsOutputs> = shiftProvider<NginxWeightsInputs, NginxWeightsOutputs>({
+    compared: COMPARED,
+    applyWeights,
+    idOf: (inputs) => `${inputs.upstreamFile}#${inputs.upstream}`,
     async read(id, props) {
         if (!props) throw new Error(`cannot read nginx upstream ${id} without its inputs (import is not supported)`);
         const observed = parseUpstreamWeights(await readFileIfExists(props.ssh, props.upstreamFile), props.upstream);
-        if (observed === undefined) return {};
-        return { id, props: { ...props, weights: observed, observed } };
+        // No block: the upstream is gone.
+        return observed === undefined ? undefined : { id, props: { ...props, weights: observed, observed } };
     },
+});
 
-    // Removing a service from the stack leaves its upstream (and traffic) as it is.
-    async delete() {},
-};
-
-export interface NginxWeightsArgs {
-    service: string;
+export interface NginxWeightsArgs extends ShiftResourceArgs {
     upstream: string;
     upstreamFile: string;
     testCommand: string;
     reloadCommand: string;
-    ssh?: pulumi.Input<SshAccess>;
-    blue: ColourTarget;
-    green: ColourTarget;
-    weights: Weights;
-    ladder: number[];
-    healthGate: HealthGateSettings;
 }
 
 export const NGINX_WEIGHTS_TYPE = "pulumi-nodejs:dynamic/release:NginxWeights";

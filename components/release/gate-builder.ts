@@ -1,0 +1,156 @@
+// Assembles the release gate's inputs from the spec, the evidence file and what the last deployment recorded (pure).
+import { z } from "zod";
+import type { GuardedContainerFields, GuardRecord } from "../cluster/guard";
+import { guardRecordOf } from "../cluster/guard";
+import type { PlatformSpec } from "../config";
+import { releaseEvidenceSchema, type ReleaseEvidence } from "./evidence";
+import type { GateRequirements, ReleaseGateInputs } from "./gate-inputs";
+import { deployedServiceVersions, desiredServiceVersions } from "./service-versions";
+
+/** The stack output the release records per service (index.ts exports it under this name); the gate reads the last one. */
+export const RELEASE_SERVICES_OUTPUT = "services";
+
+/** The evidence as the program found it: parsed, or null with the reason. */
+export interface EvidenceRead {
+    evidence: ReleaseEvidence | null;
+    problem?: string;
+}
+
+/** What the program knows beside the spec: the stack, the evidence file, the commit it runs from. */
+export interface ReleaseGateContext {
+    stack: string;
+    /** As given (project-relative by default). */
+    evidenceFile: string;
+    read: EvidenceRead;
+    /** "" when unknown. */
+    commit: string;
+}
+
+/** The default evidence file of a stack, relative to the project directory. */
+export function defaultEvidenceFile(stack: string): string {
+    return `.release-evidence/${stack}.json`;
+}
+
+/** No evidence file: the policies say what to run (`npm run evidence -- --stack <stack>`). */
+export const MISSING_EVIDENCE = "missing";
+
+/**
+ * The evidence file's text (undefined when there is none) checked against the schema; a
+ * problem names the field. Evidence collected for another stack is refused too.
+ */
+export function parseEvidenceText(text: string | undefined, stack: string, file: string): EvidenceRead {
+    if (text === undefined) return { evidence: null, problem: MISSING_EVIDENCE };
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (error) {
+        return { evidence: null, problem: `invalid: ${file} is not JSON (${(error as Error).message})` };
+    }
+    const parsed = releaseEvidenceSchema.safeParse(raw);
+    if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => `${["evidence", ...issue.path.map(String)].join(".")}: ${issue.message}`);
+        return { evidence: null, problem: `invalid: ${file}: ${issues.join("; ")}` };
+    }
+    if (parsed.data.stack !== stack) {
+        return { evidence: null, problem: `invalid: ${file} was collected for stack ${parsed.data.stack}, not ${stack}: run \`npm run evidence -- --stack ${stack}\`` };
+    }
+    return { evidence: parsed.data };
+}
+
+/** What the stack config asks of a release (`release.gates`); the change window only where set. */
+export function gateRequirements(gates: PlatformSpec["release"]["gates"]): GateRequirements {
+    return {
+        maxBackupAgeHours: gates.maxBackupAgeHours,
+        minApprovals: gates.minApprovals,
+        maxOpenHighCriticalAlerts: gates.maxOpenHighCriticalAlerts,
+        minCoveragePercent: gates.minCoveragePercent,
+        requireStagingFirst: gates.requireStagingFirst,
+        ...(gates.changeWindow
+            ? { changeWindow: { days: [...gates.changeWindow.days], start: gates.changeWindow.start, end: gates.changeWindow.end, timezone: gates.changeWindow.timezone } }
+            : {}),
+    };
+}
+
+/** Every database of the stack, with its server's limit where one is set. */
+export function gateDatabases(spec: PlatformSpec): ReleaseGateInputs["databases"] {
+    return spec.databases.servers.flatMap((server) =>
+        server.databases.map((db) => ({
+            server: server.name,
+            engine: server.engine,
+            database: db.database,
+            ...(server.maxDatabases === undefined ? {} : { maxDatabasesOnServer: server.maxDatabases }),
+        })),
+    );
+}
+
+const guardedFieldsSchema: z.ZodType<GuardedContainerFields> = z.object({
+    vmId: z.number(),
+    node: z.string(),
+    unprivileged: z.boolean(),
+    datastore: z.string(),
+    diskGiB: z.number(),
+    template: z.string(),
+    mountPoints: z.array(z.object({ path: z.string(), sizeGiB: z.number() })).default([]),
+}) as z.ZodType<GuardedContainerFields>;
+
+/**
+ * The `clusterReplacementGuard` output of the last deployment; null on the first. Entries that do
+ * not parse are left out (as the replacement guard skips them).
+ */
+export function deployedGuardRecord(raw: unknown): GuardRecord | null {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+    const record: GuardRecord = {};
+    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+        const parsed = guardedFieldsSchema.safeParse(value);
+        if (parsed.success) record[name] = parsed.data;
+    }
+    return record;
+}
+
+export interface GateInputsArgs {
+    spec: PlatformSpec;
+    context: ReleaseGateContext;
+    /** The stack's own previous outputs, as the StackReference reads them (undefined on the first deployment). */
+    previousServices: unknown;
+    previousGuard: unknown;
+}
+
+/** The gate's inputs: plain values only, every one of them known at preview. */
+export function gateInputs({ spec, context, previousServices, previousGuard }: GateInputsArgs): ReleaseGateInputs {
+    return {
+        stack: context.stack,
+        environment: spec.environment,
+        commit: context.commit,
+        evidenceFile: context.evidenceFile,
+        evidence: context.read.evidence,
+        ...(context.read.evidence === null ? { evidenceProblem: context.read.problem ?? MISSING_EVIDENCE } : {}),
+        requirements: gateRequirements(spec.release.gates),
+        databases: gateDatabases(spec),
+        release: {
+            ladder: [...spec.release.ladder],
+            services: desiredServiceVersions(spec.services),
+            deployed: deployedServiceVersions(previousServices),
+        },
+        cluster: {
+            desired: guardRecordOf(spec.cluster),
+            deployed: deployedGuardRecord(previousGuard),
+        },
+    };
+}
+
+/** The stack output `releaseGate`: which commit and evidence this `up` was gated on. */
+export interface ReleaseGateSummary {
+    commit: string;
+    evidenceFile: string;
+    evidenceCollectedAt: string | null;
+    evidenceProblem?: string;
+}
+
+export function releaseGateSummary(context: ReleaseGateContext): ReleaseGateSummary {
+    return {
+        commit: context.commit,
+        evidenceFile: context.evidenceFile,
+        evidenceCollectedAt: context.read.evidence?.collectedAt ?? null,
+        ...(context.read.evidence === null ? { evidenceProblem: context.read.problem ?? MISSING_EVIDENCE } : {}),
+    };
+}
