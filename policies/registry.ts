@@ -1,8 +1,18 @@
 // Every policy of the pack, by domain. Kept apart from index.ts, which starts the policy server.
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { clusterPolicies } from "./cluster";
+import { databasePolicies } from "./databases";
+import { gatePolicies } from "./gates";
+import { releasePolicies } from "./release";
+import type { PlatformPolicy } from "./support";
 
-export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
+export type { PlatformPolicy } from "./support";
 
-/** The policies of all domains, in the order they are reported. Domains register here. */
-export const allPolicies: PlatformPolicy[] = [...clusterPolicies];
+/** The policy domains, in the order they are reported; each policy's name starts with its domain. */
+export const policyDomains: Readonly<Record<string, readonly PlatformPolicy[]>> = {
+    gates: gatePolicies,
+    databases: databasePolicies,
+    cluster: clusterPolicies,
+    release: releasePolicies,
+};
+
+export const allPolicies: PlatformPolicy[] = Object.values(policyDomains).flat();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { REPLACEMENT_GUARD_OUTPUT } from "../../components/cluster";
 import { readStackConfig } from "../../scripts/local-secrets";
 import type { LoggedRequest, PveEmulator } from "../support/pve-emulator";
-import { changingSteps, LOCAL_PVE_ENDPOINT, PROJECT_ROOT, Workspace, type PreviewStep, type StackConfigMap } from "../support/workspace";
+import { changingSteps, LOCAL_PVE_ENDPOINT, PROJECT_ROOT, Workspace, type PreviewStep, type StackConfigMap, LOCAL_POLICY_PACK } from "../support/workspace";
 
 interface RawContainer {
     vmId: number;
@@ -140,7 +140,7 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
     });
 
     test("the declared cluster passes the policy pack's cluster policies", async () => {
-        const result = await ws.preview(["--policy-pack", "policies"]);
+        const result = await ws.preview(LOCAL_POLICY_PACK);
         expect(result.output).toMatch(/release-platform/);
         expect(result.output).not.toMatch(/cluster-(container|data-container)-[a-z-]+/);
     });
@@ -153,7 +153,7 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
         expect(source).toContain(guarded);
         fs.writeFileSync(file, source.replace(guarded, ""));
         try {
-            const result = await ws.preview(["--policy-pack", "policies"], { allowFailure: true });
+            const result = await ws.preview(LOCAL_POLICY_PACK, { allowFailure: true });
             expect(result.code).not.toBe(0);
             expect(result.output).toMatch(/cluster-data-container-guards[\s\S]*cluster-psa-db-master holds data: declare it with protect: true/);
             expect(result.output).toMatch(/cluster-psa-redis holds data: add ignoreChanges \["operatingSystem","initialization.userAccount"\]/);

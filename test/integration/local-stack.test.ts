@@ -1,14 +1,40 @@
 // The local stack through the real CLI, language host and plugins: preview, up, re-up, bad config, secrets.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
+import { releaseEvidenceSchema, type ReleaseEvidence } from "../../components/release/evidence";
+import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
 import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
-import { changingSteps, PROJECT_ROOT, Workspace, type StackConfigMap } from "../support/workspace";
+import { changingSteps, PROJECT_ROOT, Workspace, type PreviewStep, type StackConfigMap, LOCAL_POLICY_PACK } from "../support/workspace";
 
 /** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
 const PREFIX = "it1_";
 const STACK = "itlocal";
+const COMMIT = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+/**
+ * `npm run evidence` for the workspace's stack, as `npm start` runs it for the local one: offline
+ * (an empty inputs folder), the backups from the stack's own `backups` output through the CLI.
+ */
+function collectEvidence(ws: Workspace): ReleaseEvidence {
+    const inputs = path.join(ws.dir, ".release-evidence", "inputs");
+    fs.mkdirSync(inputs, { recursive: true });
+    const env = Object.fromEntries(Object.entries(ws.env).filter(([key]) => !key.startsWith("GITHUB_")));
+    const script = path.join(PROJECT_ROOT, "scripts", "evidence.ts");
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "--stack", ws.stack, "--config-file", ws.configFile, "--inputs", inputs, "--commit", COMMIT], {
+        cwd: ws.dir,
+        env,
+        encoding: "utf8",
+    });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    return releaseEvidenceSchema.parse(JSON.parse(fs.readFileSync(path.join(ws.dir, ".release-evidence", `${ws.stack}.json`), "utf8")));
+}
+
+const gateStep = (preview: { steps: PreviewStep[] }) => preview.steps.find((s) => (s.newState ?? s.oldState)?.type === RELEASE_GATE_TYPE);
 
 interface RawServer {
     databases: { name: string; description?: string }[];
@@ -61,6 +87,11 @@ describe("local stack, real CLI", () => {
     });
 
     test("preview of an empty stack plans the databases and touches nothing", async () => {
+        // The evidence of a stack never deployed: no backups yet.
+        const evidence = collectEvidence(ws);
+        expect(evidence.backups.map((b) => [b.database, b.time])).toEqual(
+            ["crm", "games", "main", "votes", "idp"].map((n) => [`mo_${PREFIX}${n}`, null]),
+        );
         const preview = await ws.previewJson();
         const creates = changingSteps(preview).filter((s) => s.op === "create");
         const types = creates.map((s) => s.newState?.type);
@@ -70,6 +101,18 @@ describe("local stack, real CLI", () => {
         expect(types.filter((t) => t === "postgresql:index/grant:Grant")).toHaveLength(1); // PUBLIC's CONNECT revoked
         expect(creates.filter((s) => s.urn.endsWith("command:remote:Command::postgres-ext-pg-hba"))).toHaveLength(1); // the pg_hba.conf block
         expect(types.filter((t) => t === "random:index/randomPassword:RandomPassword")).toHaveLength(5);
+        expect(types.filter((t) => t === RELEASE_GATE_TYPE)).toHaveLength(1);
+        // The gate's inputs are all known at preview (the policies read them then): no unknown marker anywhere.
+        const gate = gateStep(preview)?.newState?.inputs as unknown as ReleaseGateInputs;
+        expect(JSON.stringify(gate)).not.toContain(pulumi.runtime.unknownValue);
+        expect(gate).toMatchObject({
+            stack: STACK,
+            environment: "local",
+            evidenceFile: `.release-evidence/${STACK}.json`,
+            evidence: { stack: STACK, commit: { sha: COMMIT }, ci: { state: "unknown", source: "none" } },
+            release: { deployed: null, services: { api: { blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } } } },
+            cluster: { deployed: null },
+        });
         expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([]);
         expect(pgQuery(`SELECT datname FROM pg_database WHERE datname LIKE 'mo_${PREFIX}%'`)).toEqual([]);
     });
@@ -87,12 +130,29 @@ describe("local stack, real CLI", () => {
         ]);
     });
 
-    test("a second up changes nothing", async () => {
-        const preview = await ws.previewJson();
+    test("a second up changes nothing, with the evidence collected again (as npm start does)", async () => {
+        // The first up took backups of api's databases: the new evidence has them, and the gate sees it
+        // (its inputs), yet records no change: backup times and ages, like the collection time, are volatile.
+        const evidence = collectEvidence(ws);
+        const backedUp = evidence.backups.filter((b) => b.time !== null).map((b) => b.database);
+        expect(backedUp.sort()).toEqual([`mo_${PREFIX}idp`, `mo_${PREFIX}main`]);
+        // --show-sames: the JSON lists unchanged resources too, with their inputs.
+        const preview = await ws.previewJson(["--show-sames"]);
         expect(changingSteps(preview)).toEqual([]);
+        const gate = gateStep(preview);
+        expect(gate?.op).toBe("same");
+        const inputs = gate?.newState?.inputs as unknown as ReleaseGateInputs;
+        expect(inputs.evidence?.collectedAt).toBe(evidence.collectedAt);
+        expect(inputs.release.deployed).toEqual(inputs.release.services);
+        expect(JSON.stringify(inputs)).not.toContain(pulumi.runtime.unknownValue);
         const result = await ws.up();
         expect(result.output).toMatch(/\d+ unchanged/);
         expect(result.output).not.toMatch(/created|updated|replaced|deleted/);
+    });
+
+    test("the stack output releaseGate names the evidence the last up was gated on", async () => {
+        const evidence = releaseEvidenceSchema.parse(JSON.parse(fs.readFileSync(path.join(ws.dir, ".release-evidence", `${STACK}.json`), "utf8")));
+        expect((await ws.outputs()).releaseGate).toMatchObject({ evidenceFile: `.release-evidence/${STACK}.json`, evidenceCollectedAt: evidence.collectedAt });
     });
 
     test("stack outputs list each database; passwords are secrets and nowhere in the state or CLI output", async () => {
@@ -129,7 +189,7 @@ describe("local stack, real CLI", () => {
     });
 
     test("the policy pack loads and runs with a preview", async () => {
-        const result = await ws.preview(["--policy-pack", "policies"]);
+        const result = await ws.preview(LOCAL_POLICY_PACK);
         expect(result.output).toMatch(/release-platform/);
         expect(result.output).toMatch(/Policies:|policy pack|Policy Packs run/i);
     });

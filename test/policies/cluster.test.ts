@@ -1,8 +1,10 @@
 // Cluster policies: a passing container, then one changed property per case with the exact violation.
-import type { PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyResourceOptions } from "@pulumi/policy";
 import { describe, expect, test } from "vitest";
-import { CONTAINER_TYPE, clusterPolicies } from "../../policies/cluster";
-import { allPolicies } from "../../policies/registry";
+import type { GuardedContainerFields } from "../../components/cluster/guard";
+import type { ReleaseGateInputs } from "../../components/release/gate-inputs";
+import { appContainersHa, CONTAINER_TYPE, clusterPolicies, HA_RESOURCE_TYPE } from "../../policies/cluster";
+import { allResourceViolations, gateArgs, resourceArgs, stackArgs, stackViolations, type StackResourceCase } from "./support";
 
 interface Case {
     type?: string;
@@ -11,50 +13,20 @@ interface Case {
 }
 
 /** A data-holding container exactly as the cluster component declares it. */
-function args({ type = CONTAINER_TYPE, props = {}, opts = {} }: Case = {}): ResourceValidationArgs {
-    return {
+function args({ type = CONTAINER_TYPE, props = {}, opts = {} }: Case = {}) {
+    return resourceArgs({
         type,
         name: "cluster-psa-db-master",
-        urn: `urn:pulumi:test::release-platform::${type}::cluster-psa-db-master`,
         props: { vmId: 200, unprivileged: true, protection: true, tags: ["db", "postgresql", "psa"], ...props },
-        opts: {
-            protect: true,
-            deleteBeforeReplace: true,
-            ignoreChanges: ["operatingSystem", "initialization.userAccount"],
-            aliases: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [],
-            ...opts,
-        },
-        stackTags: new Map(),
-        isType: () => false,
-        asType: () => undefined,
-        getConfig: <T extends object>() => ({}) as T,
-        notApplicable: (reason?: string): never => {
-            throw new Error(`not applicable: ${reason ?? ""}`);
-        },
-    };
+        opts: { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount"], ...opts },
+    });
 }
 
-async function violations(input: ResourceValidationArgs): Promise<string[]> {
-    const found: string[] = [];
-    for (const policy of clusterPolicies) {
-        await (policy as ResourceValidationPolicy & { validateResource: (a: ResourceValidationArgs, r: (m: string) => void) => void | Promise<void> }).validateResource(input, (message) =>
-            found.push(`${policy.name}: ${message}`),
-        );
-    }
-    return found;
+async function violations(input: ReturnType<typeof args>): Promise<string[]> {
+    return allResourceViolations(clusterPolicies, input);
 }
 
 describe("cluster policies", () => {
-    test("every policy is registered in the pack, mandatory, with a description", () => {
-        for (const policy of clusterPolicies) {
-            expect(allPolicies).toContain(policy);
-            expect(policy.enforcementLevel).toBe("mandatory");
-            expect(policy.description.length).toBeGreaterThan(20);
-        }
-    });
-
     test.each<[string, Case]>([
         ["a data-holding container as the component declares it", {}],
         ["an app container: no protect, no ignoreChanges", { props: { vmId: 100, protection: false, tags: ["app", "psa"] }, opts: { protect: false, ignoreChanges: [] } }],
@@ -93,5 +65,80 @@ describe("cluster policies", () => {
         ],
     ])("refuses %s", async (_case, input, expected) => {
         expect(await violations(args(input))).toEqual(expected);
+    });
+
+    describe("cluster-app-containers-ha (stack policy, on the outputs)", () => {
+        const appCt: StackResourceCase = { type: CONTAINER_TYPE, name: "cluster-psa-api-gateway", props: { vmId: 100, tags: ["app", "psa"] } };
+        const dbCt: StackResourceCase = { type: CONTAINER_TYPE, name: "cluster-psa-db-master", props: { vmId: 200, tags: ["db", "postgresql", "psa"] } };
+        const ha = (vmId: number, state?: string): StackResourceCase => ({
+            type: HA_RESOURCE_TYPE,
+            name: `cluster-ct-${vmId}-ha`,
+            props: { resourceId: `ct:${vmId}`, type: "ct", ...(state === undefined ? {} : { state }) },
+        });
+        const urnOf = (r: StackResourceCase): string => `urn:pulumi:test::release-platform::${r.type}::${r.name}`;
+
+        test.each<[string, StackResourceCase[]]>([
+            ["every container with its HA resource", [appCt, dbCt, ha(100, "started"), ha(200, "started")]],
+            ["an HA resource without an explicit state (PVE starts it)", [appCt, ha(100)]],
+            ["a data container without HA (not an app)", [appCt, dbCt, ha(100, "started")]],
+        ])("passes %s", async (_case, resources) => {
+            expect(await stackViolations(appContainersHa, stackArgs(resources))).toEqual([]);
+        });
+
+        test.each<[string, StackResourceCase[], string]>([
+            ["an app container without HA", [appCt, dbCt, ha(200, "started")], "cluster-psa-api-gateway (CT 100) is an app container without an HA resource: set ha: true on it in cluster.containers"],
+            ["an HA resource for another container", [appCt, ha(101, "started")], "cluster-psa-api-gateway (CT 100) is an app container without an HA resource: set ha: true on it in cluster.containers"],
+            [
+                "an HA resource that is disabled",
+                [appCt, ha(100, "disabled")],
+                "cluster-psa-api-gateway (CT 100) has its HA resource in state disabled, not started: HA does not restart it; set the state back to started",
+            ],
+        ])("refuses %s", async (_case, resources, message) => {
+            expect(await stackViolations(appContainersHa, stackArgs(resources))).toEqual([{ message, urn: urnOf(appCt) }]);
+        });
+    });
+
+    describe("cluster-no-data-container-replacement (on the release gate)", () => {
+        type Change = (desired: GuardedContainerFields, gate: ReleaseGateInputs) => void;
+        const run = (change: Change): Promise<string[]> =>
+            allResourceViolations(
+                clusterPolicies,
+                gateArgs((g) => {
+                    const desired = g.cluster.desired["psa-db-master"];
+                    if (!desired) throw new Error("the passing gate declares psa-db-master");
+                    change(desired, g);
+                }),
+            );
+        const LOSS = "the provider would replace the container and its data would be lost";
+
+        test.each<[string, Change]>([
+            ["the record unchanged", () => {}],
+            ["the first deployment (nothing recorded)", (_d, g) => void (g.cluster.deployed = null)],
+            ["a root disk that grows", (d) => void (d.diskGiB = 120)],
+        ])("passes %s", async (_case, change) => {
+            expect(await run(change)).toEqual([]);
+        });
+
+        test.each<[string, Change, string]>([
+            [
+                "a move to another node",
+                (d) => void (d.node = "pve2"),
+                `psa-db-master (CT 200) holds data; changing node from "pve1" to "pve2": ${LOSS}; move it with \`pct migrate\` (or HA), then record the new node in the state (see components/cluster/README.md)`,
+            ],
+            ["a new CT-ID", (d) => void (d.vmId = 201), `psa-db-master (CT 200) holds data; changing vmId from 200 to 201: ${LOSS}; a CT-ID never changes`],
+            ["a root disk that shrinks", (d) => void (d.diskGiB = 80), `psa-db-master (CT 200) holds data; shrinking the root disk from 100 GiB to 80 GiB: ${LOSS}; a disk can only grow in place`],
+            [
+                "a new mount point",
+                (d) => void d.mountPoints.push({ path: "/var/lib/postgresql", sizeGiB: 50 }),
+                `psa-db-master (CT 200) holds data; changing the mount points from [] to [/var/lib/postgresql:50G]: ${LOSS}; add, remove or resize them by hand and record them in the state`,
+            ],
+            [
+                "a data container dropped from the desired record",
+                (_d, g) => void delete g.cluster.desired["psa-db-master"],
+                "psa-db-master (CT 200) holds data and is no longer declared as a data-holding container: the update would destroy it or drop its guards; keep it, or take it out of the stack deliberately (pulumi state unprotect, then remove)",
+            ],
+        ])("refuses %s", async (_case, change, message) => {
+            expect(await run(change)).toEqual([`cluster-no-data-container-replacement: ${message}`]);
+        });
     });
 });

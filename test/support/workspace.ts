@@ -48,7 +48,18 @@ export interface WorkspaceOptions {
      * the local config gets a fresh, empty cluster (`ws.pve` to inspect it).
      */
     pveEmulator?: boolean | PveEmulatorOptions;
+    /**
+     * Runs every CLI call through this command, e.g. `unshare --net` so a preview provably reaches
+     * no server (`ISOLATED_NETWORK`).
+     */
+    commandPrefix?: string[];
 }
+
+/** The policy pack with the local stack's enforcement (gates advisory: a test stack has no CI evidence). */
+export const LOCAL_POLICY_PACK = ["--policy-pack", "policies", "--policy-pack-config", "policies/config/local.json"];
+
+/** A command prefix that runs the CLI in a new network namespace with loopback only. */
+export const ISOLATED_NETWORK = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'];
 
 /** Where Pulumi.local.yaml expects the standalone emulator (`npm start`). */
 export const LOCAL_PVE_ENDPOINT = "https://127.0.0.1:8006";
@@ -69,7 +80,12 @@ export class Workspace {
     /** The workspace's own Proxmox API emulator, when it has one (see WorkspaceOptions.pveEmulator). */
     pve: PveEmulator | undefined;
 
-    private constructor(dir: string, stack: string, env: NodeJS.ProcessEnv) {
+    private constructor(
+        dir: string,
+        stack: string,
+        env: NodeJS.ProcessEnv,
+        private readonly commandPrefix: string[] = [],
+    ) {
         this.dir = dir;
         this.stack = stack;
         this.env = env;
@@ -105,7 +121,7 @@ export class Workspace {
             NO_COLOR: "1",
             ...options.env,
         };
-        const ws = new Workspace(dir, stack, env);
+        const ws = new Workspace(dir, stack, env, options.commandPrefix);
         ws.pve = pve;
         await ws.run(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         return ws;
@@ -114,7 +130,8 @@ export class Workspace {
     /** Runs the real `pulumi` CLI in the project copy; rejects with the full output on a non-zero exit. */
     async run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
         const started = process.hrtime.bigint();
-        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env });
+        const [command = "pulumi", ...prefixArgs] = [...this.commandPrefix, "pulumi"];
+        const child = spawn(command, [...prefixArgs, ...args, "--non-interactive"], { cwd: this.dir, env: this.env });
         let stdout = "";
         let stderr = "";
         let output = "";
@@ -151,10 +168,14 @@ export class Workspace {
         fs.writeFileSync(this.configFile, stringifyYaml(doc));
     }
 
-    /** Sets the local stack's throwaway secrets (loopback admins, the emulator token, the local SSH key). */
+    /**
+     * Sets throwaway secrets: the local stack's (loopback admins, the emulator token, the local SSH
+     * key), or for a staging/production copy values of the right shape that a preview reads and
+     * nothing ever uses.
+     */
     async setLocalSecrets(): Promise<void> {
         const spec = parsePlatformConfig(readStackConfig(this.configFile));
-        for (const [key, value] of localSecretValues(spec, RP_CACHE)) await this.setConfig(`release-platform:${key}`, value, true);
+        for (const [key, value] of localSecretValues({ ...spec, environment: "local" }, RP_CACHE)) await this.setConfig(`release-platform:${key}`, value, true);
     }
 
     up(extra: string[] = []): Promise<CliResult> {

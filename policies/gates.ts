@@ -1,0 +1,313 @@
+// Release gates: resource policies on the release gate, which every release step depends on, so they run before anything is shifted.
+import type { ReportViolation } from "@pulumi/policy";
+import { WEEKDAYS, type Weekday } from "../components/config/schema";
+import type { ReleaseEvidence } from "../components/release/evidence";
+import type { GateRequirements, ReleaseGateInputs } from "../components/release/gate-inputs";
+import { COLOURS } from "../components/release/ladder";
+import { gateEvidence, gatePolicy, listed, NOW_PROPERTY, nowFrom, policyConfig, type PolicyMeta } from "./support";
+
+/**
+ * A rollback: some service's green loses weight, and no service gets a new version, more green,
+ * or is new. The gates guard what a release brings to users; holding a rollback back (outside the
+ * change window, with yesterday's backups, before CI of the revert finished) would keep them on
+ * the failing version, so no gate applies to one. Everything else (databases, cluster, the
+ * ladder) is checked as always.
+ */
+export function isRollback(release: ReleaseGateInputs["release"]): boolean {
+    const deployed = release.deployed;
+    if (deployed === null) return false;
+    let back = false;
+    for (const [service, wanted] of Object.entries(release.services)) {
+        const had = deployed[service];
+        if (had === undefined || wanted.blue !== had.blue || wanted.green !== had.green || wanted.weights.green > had.weights.green) return false;
+        if (wanted.weights.green < had.weights.green) back = true;
+    }
+    return back;
+}
+
+/** A gate policy: checks a release, and passes a rollback (`isRollback`). */
+function releaseGatePolicy(meta: PolicyMeta, check: Parameters<typeof gatePolicy>[1]): ReturnType<typeof gatePolicy> {
+    return gatePolicy({ ...meta, description: `${meta.description} A rollback passes.` }, (gate, args, report) => {
+        if (!isRollback(gate.release)) check(gate, args, report);
+    });
+}
+
+const EVIDENCE_HINT = "Collect the evidence again with `npm run evidence -- --stack <stack>` once the cause is fixed, then preview again.";
+
+/** Clock skew tolerated between the machine that collected the evidence and the one that previews. */
+const FUTURE_SKEW_MINUTES = 5;
+
+function shortSha(sha: string): string {
+    return sha.slice(0, 12);
+}
+
+function again(gate: ReleaseGateInputs): string {
+    return `collect the evidence again (\`npm run evidence -- --stack ${gate.stack}\`)`;
+}
+
+/** Runs `check` on the evidence; without evidence, reports that instead, so every evidence gate fails on its own. */
+function withEvidence(gate: ReleaseGateInputs, report: ReportViolation, check: (evidence: ReleaseEvidence) => void): void {
+    const evidence = gateEvidence(gate, report);
+    if (evidence) check(evidence);
+}
+
+interface EvidenceConfig {
+    maxEvidenceAgeMinutes: number;
+    now?: string;
+}
+
+export const evidenceCurrent = releaseGatePolicy(
+    {
+        name: "gates-evidence-current",
+        description:
+            "The release evidence exists, was collected for this stack, and is recent (at most `maxEvidenceAgeMinutes` old, default 120). " +
+            "Every other gate trusts it.",
+        severity: "high",
+        remediationSteps: "Run `npm run evidence -- --stack <stack>` on the machine that previews, then preview again.",
+        configSchema: {
+            properties: {
+                maxEvidenceAgeMinutes: { type: "integer", minimum: 1, default: 120, description: "How old the evidence may be." },
+                ...NOW_PROPERTY,
+            },
+        },
+    },
+    (gate, args, report) => {
+        const config = policyConfig<EvidenceConfig>(args, { maxEvidenceAgeMinutes: 120 });
+        withEvidence(gate, report, (evidence) => {
+            if (evidence.stack !== gate.stack) {
+                report(`the evidence in ${gate.evidenceFile} was collected for stack ${evidence.stack}, not ${gate.stack}: ${again(gate)}`);
+            }
+            const ageMinutes = (nowFrom(config).getTime() - Date.parse(evidence.collectedAt)) / 60_000;
+            if (ageMinutes > config.maxEvidenceAgeMinutes) {
+                report(
+                    `the evidence was collected ${Math.round(ageMinutes)} min ago (${evidence.collectedAt}), more than ${config.maxEvidenceAgeMinutes} min: ${again(gate)}`,
+                );
+            } else if (ageMinutes < -FUTURE_SKEW_MINUTES) {
+                report(
+                    `the evidence claims to be collected ${Math.round(-ageMinutes)} min in the future (${evidence.collectedAt}): ` +
+                        `check the clock of the machine that collected it, then ${again(gate)}`,
+                );
+            }
+        });
+    },
+);
+
+export const ciGreen = releaseGatePolicy(
+    {
+        name: "gates-ci-green",
+        description: "CI is green (combined status and check runs: success) for the commit being released, and the evidence is for that commit.",
+        severity: "critical",
+        remediationSteps: `Fix the failing checks (or wait for pending ones) and release a commit whose CI passed. ${EVIDENCE_HINT}`,
+    },
+    (gate, _args, report) =>
+        withEvidence(gate, report, (evidence) => {
+            const sha = shortSha(evidence.commit.sha);
+            if (gate.commit !== "" && evidence.commit.sha !== gate.commit) {
+                report(`the evidence is for commit ${sha}, but the program runs from ${shortSha(gate.commit)}: ${again(gate)}`);
+            }
+            if (evidence.ci.state !== "success") {
+                const failing = evidence.ci.checks.filter((check) => check.state !== "success").map((check) => `${check.name}: ${check.state}`);
+                const detail = failing.length > 0 ? ` (${failing.join(", ")})` : "";
+                report(`CI is ${evidence.ci.state} for commit ${sha}${detail}: release a commit whose checks all passed, then ${again(gate)}`);
+            }
+        }),
+);
+
+/** Alerts named in the message; the rest are counted. */
+const ALERTS_LISTED = 5;
+
+export const noOpenAlerts = releaseGatePolicy(
+    {
+        name: "gates-no-open-alerts",
+        description: "Open high or critical security alerts (code scanning, Dependabot) do not exceed `release.gates.maxOpenHighCriticalAlerts` (0).",
+        severity: "critical",
+        remediationSteps: `Fix or dismiss (with a reason) the open high and critical alerts. ${EVIDENCE_HINT}`,
+    },
+    (gate, _args, report) =>
+        withEvidence(gate, report, (evidence) => {
+            const { openHighCritical, items } = evidence.alerts;
+            const max = gate.requirements.maxOpenHighCriticalAlerts;
+            if (openHighCritical <= max) return;
+            const named = items.slice(0, ALERTS_LISTED).map((alert) => `${alert.id} (${alert.severity}: ${alert.summary})`);
+            const rest = openHighCritical - named.length;
+            const list = rest > 0 ? [...named, `${rest} more`] : named;
+            report(`${openHighCritical} open high/critical security alerts (at most ${max}): ${list.join(", ")}; fix or dismiss them, then ${again(gate)}`);
+        }),
+);
+
+export const approvals = releaseGatePolicy(
+    {
+        name: "gates-approvals",
+        description: "The pull request that brought the commit has at least `release.gates.minApprovals` approving reviews (latest review per reviewer).",
+        severity: "high",
+        remediationSteps: `Get the pull request reviewed and approved (by someone other than its author). ${EVIDENCE_HINT}`,
+    },
+    (gate, _args, report) => {
+        const min = gate.requirements.minApprovals;
+        if (min === 0) return;
+        withEvidence(gate, report, (evidence) => {
+            const { approvals: count, pullRequest, approvers } = evidence.reviews;
+            if (count >= min) return;
+            const pr = pullRequest === undefined ? "the commit's pull request" : `pull request #${pullRequest}`;
+            const by = approvers.length > 0 ? ` (by ${listed(approvers)})` : "";
+            report(`${pr} has ${count} approving review${count === 1 ? "" : "s"}${by}, at least ${min} needed: get it approved, then ${again(gate)}`);
+        });
+    },
+);
+
+export const coverage = releaseGatePolicy(
+    {
+        name: "gates-coverage",
+        description: "The test coverage CI measured for the commit is at least `release.gates.minCoveragePercent` (80 % in production).",
+        severity: "medium",
+        remediationSteps: `Add tests until CI reports enough coverage (CI must publish it for the evidence to read). ${EVIDENCE_HINT}`,
+    },
+    (gate, _args, report) => {
+        const min = gate.requirements.minCoveragePercent;
+        if (min === 0) return;
+        withEvidence(gate, report, (evidence) => {
+            const measured = evidence.ci.coveragePercent;
+            const sha = shortSha(evidence.commit.sha);
+            if (measured === undefined) {
+                report(`CI reported no test coverage for commit ${sha} (at least ${min} % needed): make CI publish coverage, then ${again(gate)}`);
+            } else if (measured < min) {
+                report(`test coverage of commit ${sha} is ${measured} %, at least ${min} % needed: add tests, then ${again(gate)}`);
+            }
+        });
+    },
+);
+
+interface TimedConfig {
+    now?: string;
+}
+
+export const backupsFresh = releaseGatePolicy(
+    {
+        name: "gates-backups-fresh",
+        description:
+            "Every database of the stack has a backup younger than `release.gates.maxBackupAgeHours` (24 h), its age taken from the backup's time and the clock now.",
+        severity: "critical",
+        remediationSteps: `Back up the databases named (the backup job, or a release's own backups), so the stack's \`backups\` output records them. ${EVIDENCE_HINT}`,
+        configSchema: { properties: { ...NOW_PROPERTY } },
+    },
+    (gate, args, report) => {
+        if (gate.databases.length === 0) return;
+        const now = nowFrom(policyConfig<TimedConfig>(args, {})).getTime();
+        withEvidence(gate, report, (evidence) => {
+            const max = gate.requirements.maxBackupAgeHours;
+            const stale = gate.databases.flatMap(({ server, database }) => {
+                const backup = evidence.backups.find((b) => b.server === server && b.database === database);
+                if (!backup?.time) return [`${server}/${database} (none recorded)`];
+                const hours = (now - Date.parse(backup.time)) / 3_600_000;
+                return hours > max ? [`${server}/${database} (${hours.toFixed(1)} h old, ${backup.time})`] : [];
+            });
+            if (stale.length > 0) {
+                report(`backups missing or older than ${max} h: ${stale.join(", ")}; back these databases up, then ${again(gate)}`);
+            }
+        });
+    },
+);
+
+/** The versions a release deploys anew: per service, each colour whose version differs from what is deployed. */
+function newVersions(gate: ReleaseGateInputs): { service: string; colour: (typeof COLOURS)[number]; version: string }[] {
+    return Object.entries(gate.release.services).flatMap(([service, desired]) =>
+        COLOURS.filter((colour) => gate.release.deployed?.[service]?.[colour] !== desired[colour]).map((colour) => ({
+            service,
+            colour,
+            version: desired[colour],
+        })),
+    );
+}
+
+export const stagingFirst = releaseGatePolicy(
+    {
+        name: "gates-staging-first",
+        description:
+            "With `release.gates.requireStagingFirst`, every version a release deploys (per service and colour, where it differs from what is deployed) already runs on staging.",
+        severity: "high",
+        remediationSteps: `Release the version to staging first (its stack's \`services\` output must show it), or deploy a version staging runs. ${EVIDENCE_HINT}`,
+    },
+    (gate, _args, report) => {
+        if (!gate.requirements.requireStagingFirst) return;
+        const deploying = newVersions(gate);
+        if (deploying.length === 0) return;
+        withEvidence(gate, report, (evidence) => {
+            const staging = evidence.staging;
+            if (!staging) {
+                report(`what runs on staging is unknown (the evidence could not read the staging stack's services): ${again(gate)} where the staging stack is readable`);
+                return;
+            }
+            for (const { service, colour, version } of deploying) {
+                const there = staging.services[service];
+                if (there === undefined) {
+                    report(`${service} ${colour} ${version} has not run on staging (staging has no ${service}): release it to staging first`);
+                } else if (there.blue !== version && there.green !== version) {
+                    report(`${service} ${colour} ${version} has not run on staging (it runs blue ${there.blue}, green ${there.green}): release it to staging first`);
+                }
+            }
+        });
+    },
+);
+
+type ChangeWindow = NonNullable<GateRequirements["changeWindow"]>;
+
+function minutesOf(time: string): number {
+    const [hours = 0, minutes = 0] = time.split(":").map(Number);
+    return hours * 60 + minutes;
+}
+
+/** Weekday index (mon = 0) and minutes since midnight of `now` in `timezone`. */
+function localTime(now: Date, timezone: string): { day: number; minutes: number } {
+    const parts = new Intl.DateTimeFormat("en-GB", { timeZone: timezone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(now);
+    const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? "";
+    const day = WEEKDAYS.indexOf(part("weekday").toLowerCase() as Weekday);
+    return { day, minutes: Number(part("hour")) * 60 + Number(part("minute")) };
+}
+
+/** Whether `now` is inside the window; a window whose end is before its start runs past midnight into the next day. */
+export function insideChangeWindow(window: ChangeWindow, now: Date): boolean {
+    const { day, minutes } = localTime(now, window.timezone);
+    const start = minutesOf(window.start);
+    const end = minutesOf(window.end);
+    const open = (index: number): boolean => (window.days as readonly string[]).includes(WEEKDAYS[(index + 7) % 7] ?? "");
+    if (start < end) return open(day) && minutes >= start && minutes < end;
+    return (open(day) && minutes >= start) || (open(day - 1) && minutes < end);
+}
+
+/** When the window next opens, e.g. `mon 09:00`. */
+export function nextOpening(window: ChangeWindow, now: Date): string {
+    const { day, minutes } = localTime(now, window.timezone);
+    for (let offset = 0; offset <= 7; offset++) {
+        const name = WEEKDAYS[(day + offset) % 7] ?? "mon";
+        if ((window.days as readonly string[]).includes(name) && (offset > 0 || minutes < minutesOf(window.start))) return `${name} ${window.start}`;
+    }
+    return `${window.days[0] ?? "mon"} ${window.start}`;
+}
+
+function clock(minutes: number): string {
+    return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+export const changeWindow = releaseGatePolicy(
+    {
+        name: "gates-change-window",
+        description:
+            "A release runs inside `release.gates.changeWindow` (days, start and end in its time zone; an end before the start runs past midnight). A stack without a window passes.",
+        severity: "medium",
+        remediationSteps: "Wait for the window (the message says when it opens next) and run the release then.",
+        configSchema: { properties: { ...NOW_PROPERTY } },
+    },
+    (gate, args, report) => {
+        const window = gate.requirements.changeWindow;
+        if (!window) return;
+        const now = nowFrom(policyConfig<TimedConfig>(args, {}));
+        if (insideChangeWindow(window, now)) return;
+        const { day, minutes } = localTime(now, window.timezone);
+        report(
+            `it is ${WEEKDAYS[day] ?? "?"} ${clock(minutes)} in ${window.timezone}, outside the change window ` +
+                `(${window.days.join(", ")} ${window.start}-${window.end}): release when it opens (${nextOpening(window, now)})`,
+        );
+    },
+);
+
+export const gatePolicies = [evidenceCurrent, ciGreen, noOpenAlerts, approvals, coverage, backupsFresh, stagingFirst, changeWindow];
