@@ -159,8 +159,17 @@ for name in command postgresql random proxmoxve; do
   if run_step "plugin-$name-v$ver" "$key" "$out" build_plugin; then PLUGIN_OUT[$name]="$out"; fi
 done
 
+# --- actionlint: `npm test` lints .github/workflows with it ----------------------------------------
+# Pinned here rather than in toolchain/versions.env, whose hash keys every other build step.
+ACTIONLINT_VERSION=1.7.12
+build_actionlint() { # OUT
+  GOBIN="$1" GOFLAGS=-buildvcs=false go install -trimpath -ldflags "-s -w" "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+}
+key="$({ echo "actionlint $ACTIONLINT_VERSION"; go version; } | sha256sum | cut -c1-16)"; ACTIONLINT_OUT="$RP_CACHE/build/actionlint-$key"
+run_step "actionlint-v$ACTIONLINT_VERSION" "$key" "$ACTIONLINT_OUT" build_actionlint || ACTIONLINT_OUT=""
+
 # --- Assemble the toolchain dir: bin/ (CLI + bundled plugins side by side) and PULUMI_HOME -------
-combo="$(printf '%s\n' "$official_cli" "$CLI_OUT" "$LANG_OUT" "$NODEJS_OUT" "${PLUGIN_OUT[@]}" | sha256sum | cut -c1-16)"
+combo="$(printf '%s\n' "$official_cli" "$CLI_OUT" "$LANG_OUT" "$NODEJS_OUT" "${PLUGIN_OUT[@]}" "$ACTIONLINT_OUT" | sha256sum | cut -c1-16)"
 TC="$RP_CACHE/toolchain/$combo"
 if [ ! -f "$TC/.done" ]; then
   rm -rf "$TC" && mkdir -p "$TC/bin" "$TC/pulumi-home"
@@ -172,6 +181,7 @@ if [ ! -f "$TC/.done" ]; then
       [ -f "$f" ] && cp "$f" "$TC/bin/"
     done
   fi
+  [ -n "$ACTIONLINT_OUT" ] && cp "$ACTIONLINT_OUT/actionlint" "$TC/bin/"
   if [ -x "$TC/bin/pulumi" ]; then
     for name in "${!PLUGIN_OUT[@]}"; do
       PULUMI_HOME="$TC/pulumi-home" "$TC/bin/pulumi" plugin install resource "$name" "${PLUGIN_VERSION[$name]}" \

@@ -7,6 +7,9 @@ set -euo pipefail
 
 echo "[test] typecheck"; tsc --noEmit -p tsconfig.json
 echo "[test] lint"; eslint --max-warnings 0 .
+echo "[test] actionlint"
+command -v actionlint >/dev/null || { echo "actionlint is missing: npm run setup builds it"; exit 1; }
+actionlint
 echo "[test] language host (go test)"; (cd toolchain/langhost && CGO_ENABLED=0 GOFLAGS=-mod=readonly go test ./...)
 
 report="$(mktemp -d)/vitest.json"

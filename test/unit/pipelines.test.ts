@@ -1,0 +1,123 @@
+// The pipelines against the repository they run in: the workflows, the setup action and the
+// deployment settings name commands, files, versions and stacks that exist, and never drift apart.
+// (actionlint checks the workflows' syntax, expressions and action inputs in `npm test`.)
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, test } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { deploymentPaths, preRunCommands } from "../../deployments/settings";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+interface Step {
+    name?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, string>;
+    if?: string;
+}
+interface Job {
+    name?: string;
+    needs?: string | string[];
+    environment?: string;
+    concurrency?: { group: string; "cancel-in-progress": boolean };
+    steps: Step[];
+    env?: Record<string, string>;
+    strategy?: { matrix: { stack: string[] } };
+}
+interface Workflow {
+    on: Record<string, unknown>;
+    jobs: Record<string, Job>;
+}
+
+const workflow = (name: string) => parseYaml(read(`.github/workflows/${name}`)) as Workflow;
+const versions = Object.fromEntries(
+    read("toolchain/versions.env")
+        .split("\n")
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => l.split("=") as [string, string]),
+);
+const npmScripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+
+/** The npm scripts a command line runs (`npm run x -- ...`). */
+const npmScriptsIn = (run: string) => [...run.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1] ?? "");
+
+describe("workflows", () => {
+    const pr = workflow("pull-request.yml");
+    const deploy = workflow("deploy.yml");
+    const allSteps = [...Object.values(pr.jobs), ...Object.values(deploy.jobs)].flatMap((job) => job.steps);
+
+    test("every npm script a workflow or the setup action runs exists", () => {
+        const action = parseYaml(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
+        const runs = [...allSteps, ...action.runs.steps].flatMap((s) => (s.run ? npmScriptsIn(s.run) : []));
+        expect(runs.length).toBeGreaterThan(10);
+        expect(runs.filter((name) => npmScripts[name] === undefined)).toEqual([]);
+    });
+
+    test("the setup action installs the Pulumi CLI that @pulumi/pulumi pins, and actionlint is the version setup builds", () => {
+        const action = parseYaml(read(".github/actions/setup/action.yml")) as { inputs: Record<string, { default: string }> };
+        expect(action.inputs["pulumi-version"]?.default).toBe(versions.PULUMI_CLI_WANTED);
+        const built = /^ACTIONLINT_VERSION=(\S+)$/m.exec(read("scripts/setup.sh"))?.[1];
+        const actionlint = allSteps.find((s) => s.name === "actionlint")?.run ?? "";
+        expect(built).toBeDefined();
+        expect(actionlint).toContain(`actionlint@v${String(built)}`);
+    });
+
+    test("every action is pinned to a version tag", () => {
+        const uses = allSteps.flatMap((s) => (s.uses && !s.uses.startsWith("./") ? [s.uses] : []));
+        expect(uses.length).toBeGreaterThan(5);
+        expect(uses.filter((u) => !/@v\d+(\.\d+){0,2}$/.test(u))).toEqual([]);
+    });
+
+    test("pull requests: tests, then one preview per stack that has a policy config, each commenting", () => {
+        expect(pr.jobs.preview?.needs).toBe("test");
+        const stacks = pr.jobs.preview?.strategy?.matrix.stack ?? [];
+        expect(stacks).toEqual(["staging", "production"]);
+        for (const stack of stacks) expect(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), stack).toBe(true);
+        const steps = pr.jobs.preview?.steps ?? [];
+        const report = steps.findIndex((s) => s.run?.includes("npm run report"));
+        const comment = steps.findIndex((s) => s.uses?.startsWith("actions/github-script@"));
+        expect(steps.findIndex((s) => s.run?.includes("npm run evidence"))).toBeLessThan(report);
+        expect(report).toBeLessThan(comment);
+        expect(steps[comment]?.if).toContain("!cancelled()");
+        // The comment is found again by the report's first line.
+        expect(steps[comment]?.with?.script).toContain("<!-- release-report:${stack} -->");
+    });
+
+    test("merge: staging, then the production preview, then production behind its environment; each up after a preview, one at a time per stack", () => {
+        const { staging, production } = deploy.jobs;
+        expect(deploy.on).toHaveProperty("push", { branches: ["main"] });
+        expect(deploy.jobs["production-preview"]?.needs).toBe("staging");
+        expect(production?.needs).toBe("production-preview");
+        expect([staging?.environment, production?.environment]).toEqual(["staging", "production"]);
+        for (const [stack, job] of [["staging", staging], ["production", production]] as const) {
+            expect(job?.concurrency).toEqual({ group: `pulumi-${stack}`, "cancel-in-progress": false });
+            expect(job?.env?.STACK).toBe(stack);
+            const runs = (job?.steps ?? []).map((s) => s.run ?? "");
+            const preview = runs.findIndex((r) => r.includes("npm run report"));
+            const up = runs.findIndex((r) => r.includes("pulumi -- up"));
+            expect(preview).toBeGreaterThan(-1);
+            expect(up).toBeGreaterThan(preview);
+            // The up runs the same pack with the same config as scripts/preview.sh.
+            expect(runs[up]).toContain('--policy-pack policies --policy-pack-config "policies/config/$STACK.json"');
+        }
+        expect(read("scripts/preview.sh")).toContain('--policy-pack policies --policy-pack-config "$policy_config"');
+    });
+});
+
+describe("deployment settings against the repository", () => {
+    test("the pre-run commands are npm scripts that exist", () => {
+        const scripts = preRunCommands("org", "staging").flatMap(npmScriptsIn);
+        expect(scripts).toEqual(["setup:online", "evidence", "preview"]);
+        expect(scripts.filter((name) => npmScripts[name] === undefined)).toEqual([]);
+    });
+
+    test.each(["staging", "production"])("every path filter of %s names something that exists", (stack) => {
+        const missing = deploymentPaths(stack)
+            .filter((p) => !p.startsWith("!"))
+            .map((p) => p.replace(/\/\*\*$/, ""))
+            .filter((p) => !fs.existsSync(path.join(ROOT, p)));
+        expect(missing).toEqual([]);
+    });
+});
