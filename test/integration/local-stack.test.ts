@@ -9,7 +9,8 @@ import { releaseEvidenceSchema, type ReleaseEvidence } from "../../components/re
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
 import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
-import { changingSteps, PROJECT_ROOT, Workspace, type PreviewStep, type StackConfigMap, LOCAL_POLICY_PACK } from "../support/workspace";
+import { changingSteps, PROJECT_ROOT, Workspace, type PreviewStep, LOCAL_POLICY_PACK } from "../support/workspace";
+import { prefixDatabaseNames } from "../support/stack-config";
 
 /** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
 const PREFIX = "it1_";
@@ -43,21 +44,6 @@ interface RawDatabases {
     servers: Record<string, RawServer>;
 }
 
-function prefixDatabaseNames(config: StackConfigMap): void {
-    const databases = config["release-platform:databases"] as RawDatabases;
-    const renamed = new Map<string, string>();
-    for (const server of Object.values(databases.servers)) {
-        for (const db of server.databases) {
-            renamed.set(db.name, PREFIX + db.name);
-            db.name = PREFIX + db.name;
-        }
-    }
-    const services = config["release-platform:services"] as Record<string, { databases?: string[] }>;
-    for (const service of Object.values(services)) {
-        if (service.databases) service.databases = service.databases.map((name) => renamed.get(name) ?? name);
-    }
-}
-
 describe("local stack, real CLI", () => {
     let ws: Workspace;
     let releaseSite: { runDir: string; portBase: number } | undefined;
@@ -69,7 +55,7 @@ describe("local stack, real CLI", () => {
         releaseSite = site;
         // Its own stack name: the pg_hba block is named after the stack, and a `npm start` stack called
         // `local` on the same machine must keep its block when this test cleans up.
-        ws = await Workspace.create("local", { stack: STACK, stackConfig: path.join(PROJECT_ROOT, "Pulumi.local.yaml"), editConfig: (config) => (prefixDatabaseNames(config), isolateRelease(config, site.runDir, site.portBase)) });
+        ws = await Workspace.create("local", { stack: STACK, stackConfig: path.join(PROJECT_ROOT, "Pulumi.local.yaml"), editConfig: (config) => (prefixDatabaseNames(config, PREFIX), isolateRelease(config, site.runDir, site.portBase)) });
         await ws.setLocalSecrets();
         localRelease(ws.configFile, "start");
     });

@@ -7,6 +7,7 @@ import { nativePasswordHash } from "../../components/databases/mariadb/password"
 import { MARIADB_SERVICE_USER_TYPE } from "../../components/databases/mariadb/user";
 import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaQuery, PLESK_STANDIN, type MariaDbTarget } from "../support/servers";
 import { changingSteps, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
+import { prefixDatabaseNames } from "../support/stack-config";
 
 /** Test objects get their own names (mo_it3_*, svc_it3_*), so a local stack brought up by `npm start` is never touched. */
 const PREFIX = "it3_";
@@ -20,22 +21,7 @@ interface RawDatabases {
 
 /** Only the two MariaDB servers, with prefixed database names; services keep only databases that remain. */
 function mariaDbOnly(config: StackConfigMap): void {
-    const databases = config["release-platform:databases"] as RawDatabases;
-    const kept = new Map<string, string>();
-    for (const [name, server] of Object.entries(databases.servers)) {
-        if (server.engine !== "mariadb") {
-            delete databases.servers[name];
-            continue;
-        }
-        for (const db of server.databases) {
-            kept.set(db.name, PREFIX + db.name);
-            db.name = PREFIX + db.name;
-        }
-    }
-    const services = config["release-platform:services"] as Record<string, { databases?: string[] }>;
-    for (const service of Object.values(services)) {
-        if (service.databases) service.databases = service.databases.flatMap((n) => (kept.has(n) ? [kept.get(n)!] : []));
-    }
+    prefixDatabaseNames(config, PREFIX, (server) => server.engine === "mariadb");
 }
 
 const SERVERS: Record<string, MariaDbTarget> = { plesk: PLESK_STANDIN, "mariadb-ext": EXTERNAL_MARIADB_STANDIN };

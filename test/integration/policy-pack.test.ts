@@ -13,6 +13,7 @@ import { collectWorkspaceEvidence, type BackupRecordInput, type EvidenceInputs, 
 import { clearRunDir, freshReleaseSite, haproxyWeights, isolateRelease, localRelease, type IsolatedRelease } from "../support/release-env";
 import { dropTestObjects, mariaQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
 import { PROJECT_ROOT, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
+import { prefixDatabaseNames } from "../support/stack-config";
 
 /** Test databases and users get their own names (mo_it6_*, svc_it6_*), so a local stack of `npm start` is never touched. */
 const PREFIX = "it6_";
@@ -35,16 +36,7 @@ const hoursBefore = (iso: string, hours: number) => new Date(Date.parse(iso) - h
 
 /** The local stack with production's release gates, its databases renamed with the prefix, its release on its own ports. */
 function prepareConfig(config: StackConfigMap, runDir: string, portBase: number): IsolatedRelease {
-    const databases = config["release-platform:databases"] as { servers: Record<string, { databases: { name: string }[] }> };
-    const renamed = new Map<string, string>();
-    for (const server of Object.values(databases.servers)) {
-        for (const db of server.databases) {
-            renamed.set(db.name, PREFIX + db.name);
-            db.name = PREFIX + db.name;
-        }
-    }
-    const services = config["release-platform:services"] as Record<string, RawService>;
-    for (const service of Object.values(services)) service.databases = (service.databases ?? []).map((n) => renamed.get(n) ?? n);
+    prefixDatabaseNames(config, PREFIX);
     const release = config["release-platform:release"] as { gates: Record<string, unknown> };
     // Pulumi.production.yaml's gates; the local stack's drain (1 s) stays, and the policy config allows it.
     release.gates = {

@@ -12,6 +12,7 @@ import { parsePolicyViolations, parsePreviewDigest, renderReleaseReport, summari
 import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
 import { dropTestObjects, removePgHbaBlock } from "../support/servers";
 import { PROJECT_ROOT, RP_CACHE, TEST_PASSPHRASE, Workspace, type StackConfigMap } from "../support/workspace";
+import { prefixDatabaseNames } from "../support/stack-config";
 
 const PREFIX = "it7_";
 const STACK = "reportrec";
@@ -32,16 +33,8 @@ interface RawService {
 
 function prepareConfig(config: StackConfigMap, runDir: string, portBase: number): void {
     // Databases of their own (mo_it7_*), so a local stack from `npm start` is never touched.
-    const databases = config["release-platform:databases"] as { servers: Record<string, { databases: { name: string }[] }> };
-    const renamed = new Map<string, string>();
-    for (const server of Object.values(databases.servers)) {
-        for (const db of server.databases) {
-            renamed.set(db.name, PREFIX + db.name);
-            db.name = PREFIX + db.name;
-        }
-    }
+    prefixDatabaseNames(config, PREFIX);
     const services = config["release-platform:services"] as Record<string, RawService>;
-    for (const service of Object.values(services)) service.databases = (service.databases ?? []).map((n) => renamed.get(n) ?? n);
     const api = services["api"];
     if (!api) throw new Error("the local config lost its api service");
     api.migrationCommand = MIGRATION;

@@ -1,0 +1,32 @@
+// Edits of a stack's raw `config:` map that several integration tests make before their stack exists.
+import type { StackConfigMap } from "./workspace";
+
+interface RawDatabaseServer {
+    engine?: string;
+    databases: { name: string }[];
+}
+
+/**
+ * Gives every database a test prefix (`main` becomes `<prefix>main`, so `mo_<prefix>main` and
+ * `svc_<prefix>main`), so a test never touches the databases of a local stack from `npm start`,
+ * and points the services at the new names. With `keepServer`, only the servers it accepts stay,
+ * and services forget the databases of the others.
+ */
+export function prefixDatabaseNames(config: StackConfigMap, prefix: string, keepServer: (server: RawDatabaseServer) => boolean = () => true): void {
+    const databases = config["release-platform:databases"] as { servers: Record<string, RawDatabaseServer> };
+    const renamed = new Map<string, string>();
+    for (const [name, server] of Object.entries(databases.servers)) {
+        if (!keepServer(server)) {
+            delete databases.servers[name];
+            continue;
+        }
+        for (const db of server.databases) {
+            renamed.set(db.name, prefix + db.name);
+            db.name = prefix + db.name;
+        }
+    }
+    const services = config["release-platform:services"] as Record<string, { databases?: string[] }>;
+    for (const service of Object.values(services)) {
+        if (service.databases) service.databases = service.databases.flatMap((name) => renamed.get(name) ?? []);
+    }
+}
