@@ -310,4 +310,63 @@ export const changeWindow = releaseGatePolicy(
     },
 );
 
-export const gatePolicies = [evidenceCurrent, ciGreen, noOpenAlerts, approvals, coverage, backupsFresh, stagingFirst, changeWindow];
+/** The least a stack's `release.gates` may ask for, as a stack's policy config sets it. */
+interface RequirementsFloor {
+    minApprovals?: number;
+    maxBackupAgeHours?: number;
+    maxOpenHighCriticalAlerts?: number;
+    minCoveragePercent?: number;
+    requireStagingFirst?: boolean;
+    requireChangeWindow?: boolean;
+}
+
+/** Each requirement below the floor, as `<what> (<key> is X, at least Y)`. */
+export function requirementsBelowFloor(requirements: GateRequirements, floor: RequirementsFloor): string[] {
+    const below: string[] = [];
+    const atLeast = (key: "minApprovals" | "minCoveragePercent") => {
+        const least = floor[key];
+        if (least !== undefined && requirements[key] < least) below.push(`${key} is ${requirements[key]}, at least ${least}`);
+    };
+    const atMost = (key: "maxBackupAgeHours" | "maxOpenHighCriticalAlerts") => {
+        const most = floor[key];
+        if (most !== undefined && requirements[key] > most) below.push(`${key} is ${requirements[key]}, at most ${most}`);
+    };
+    atLeast("minApprovals");
+    atMost("maxBackupAgeHours");
+    atMost("maxOpenHighCriticalAlerts");
+    atLeast("minCoveragePercent");
+    if (floor.requireStagingFirst === true && !requirements.requireStagingFirst) below.push("requireStagingFirst is false, must be true");
+    if (floor.requireChangeWindow === true && requirements.changeWindow === undefined) below.push("changeWindow is not set, one is required");
+    return below;
+}
+
+export const requirementsFloor = gatePolicy(
+    {
+        name: "gates-requirements-floor",
+        description:
+            "The stack's `release.gates` ask for no less than the stack's policy config allows (production: 1 approval, backups of at most 24 h, " +
+            "0 open high/critical alerts, 80 % coverage, staging first, a change window), so a change of the stack file cannot weaken the gates. " +
+            "It applies to rollbacks too.",
+        severity: "critical",
+        remediationSteps:
+            "Put `release-platform:release.gates` in Pulumi.<stack>.yaml back to at least the floor; lowering the floor is a change of policies/config/<stack>.json, reviewed as such.",
+        configSchema: {
+            properties: {
+                minApprovals: { type: "integer", minimum: 0 },
+                maxBackupAgeHours: { type: "integer", minimum: 1 },
+                maxOpenHighCriticalAlerts: { type: "integer", minimum: 0 },
+                minCoveragePercent: { type: "number", minimum: 0, maximum: 100 },
+                requireStagingFirst: { type: "boolean" },
+                requireChangeWindow: { type: "boolean" },
+            },
+        },
+    },
+    (gate, args, report) => {
+        const below = requirementsBelowFloor(gate.requirements, policyConfig<RequirementsFloor>(args, {}));
+        if (below.length > 0) {
+            report(`release.gates of stack ${gate.stack} ask for less than its policy config allows: ${below.join("; ")}: raise them in Pulumi.${gate.stack}.yaml`);
+        }
+    },
+);
+
+export const gatePolicies = [evidenceCurrent, ciGreen, noOpenAlerts, approvals, coverage, backupsFresh, stagingFirst, changeWindow, requirementsFloor];

@@ -316,3 +316,42 @@ describe("a rollback passes every gate", () => {
         expect(found).toEqual(expect.arrayContaining(EVIDENCE_GATES.map((policy) => NO_EVIDENCE(policy, "missing"))));
     });
 });
+
+describe("gates-requirements-floor", () => {
+    const PRODUCTION_FLOOR: PolicyConfigs = {
+        "gates-requirements-floor": {
+            minApprovals: 1,
+            maxBackupAgeHours: 24,
+            maxOpenHighCriticalAlerts: 0,
+            minCoveragePercent: 80,
+            requireStagingFirst: true,
+            requireChangeWindow: true,
+        },
+    };
+    const FLOOR = (below: string): string =>
+        `gates-requirements-floor: release.gates of stack production ask for less than its policy config allows: ${below}: raise them in Pulumi.production.yaml`;
+
+    test("requirements at the floor pass; without a floor in the policy config any requirements pass", async () => {
+        expect(await gateViolations(() => {}, PRODUCTION_FLOOR)).toEqual([]);
+        expect(await gateViolations((g) => void (g.requirements.minApprovals = 0), {})).toEqual(
+            expect.not.arrayContaining([expect.stringContaining("gates-requirements-floor")]),
+        );
+    });
+
+    test.each<[string, Change, string]>([
+        ["no approval", (g) => void (g.requirements.minApprovals = 0), "minApprovals is 0, at least 1"],
+        ["backups of two days", (g) => void (g.requirements.maxBackupAgeHours = 48), "maxBackupAgeHours is 48, at most 24"],
+        ["an open alert allowed", (g) => void (g.requirements.maxOpenHighCriticalAlerts = 1), "maxOpenHighCriticalAlerts is 1, at most 0"],
+        ["less coverage", (g) => void (g.requirements.minCoveragePercent = 50), "minCoveragePercent is 50, at least 80"],
+        ["staging first off", (g) => void (g.requirements.requireStagingFirst = false), "requireStagingFirst is false, must be true"],
+        ["no change window", (g) => void delete g.requirements.changeWindow, "changeWindow is not set, one is required"],
+    ])("%s is below production's floor, also in a rollback", async (_name, change, below) => {
+        const found = await gateViolations(change, PRODUCTION_FLOOR);
+        expect(found.filter((v) => v.startsWith("gates-requirements-floor"))).toEqual([FLOOR(below)]);
+        const rollback: Change = (g) => {
+            change(g);
+            g.release.services.api = { blue: "1.0.0", green: "1.1.0", weights: { blue: 100, green: 0 } };
+        };
+        expect(await gateViolations(rollback, PRODUCTION_FLOOR)).toEqual([FLOOR(below)]);
+    });
+});
