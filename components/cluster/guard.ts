@@ -32,6 +32,20 @@ const guardedFieldsSchema = z.object({
     mountPoints: z.array(z.object({ path: z.string(), sizeGiB: z.number() })).default([]),
 });
 
+/**
+ * A recorded guard output (`clusterReplacementGuard`) as a GuardRecord; null when there is none
+ * (the first deployment). Entries that do not parse are left out: they guard nothing.
+ */
+export function parseGuardRecord(raw: unknown): GuardRecord | null {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+    const record: GuardRecord = {};
+    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+        const parsed = guardedFieldsSchema.safeParse(value);
+        if (parsed.success) record[name] = parsed.data;
+    }
+    return record;
+}
+
 /** Every container of the spec is unprivileged and has no mount points yet; the record keeps the door open for both. */
 export function guardedFieldsOf(container: ContainerSpec, cluster: Pick<ClusterSpec, "datastore">): GuardedContainerFields {
     return {
@@ -118,12 +132,8 @@ function configPath(field: keyof GuardedContainerFields, index: number, containe
  * yields no problems; so does a record entry that fails to parse.
  */
 export function checkClusterReplacements(previous: unknown, cluster: ClusterSpec): ConfigProblem[] {
-    if (previous === null || typeof previous !== "object") return [];
     const problems: ConfigProblem[] = [];
-    for (const [name, raw] of Object.entries(previous as Record<string, unknown>)) {
-        const parsed = guardedFieldsSchema.safeParse(raw);
-        if (!parsed.success) continue;
-        const old = parsed.data;
+    for (const [name, old] of Object.entries(parseGuardRecord(previous) ?? {})) {
         const index = cluster.containers.findIndex((c) => c.name === name);
         const container = cluster.containers[index];
         const label = `${name} (CT ${old.vmId}) holds data`;

@@ -1,7 +1,5 @@
 // Assembles the release gate's inputs from the spec, the evidence file and what the last deployment recorded (pure).
-import { z } from "zod";
-import type { GuardedContainerFields, GuardRecord } from "../cluster/guard";
-import { guardRecordOf } from "../cluster/guard";
+import { guardRecordOf, parseGuardRecord } from "../cluster/guard";
 import type { PlatformSpec } from "../config";
 import { releaseEvidenceSchema, type ReleaseEvidence } from "./evidence";
 import type { GateRequirements, ReleaseGateInputs } from "./gate-inputs";
@@ -83,30 +81,6 @@ export function gateDatabases(spec: PlatformSpec): ReleaseGateInputs["databases"
     );
 }
 
-const guardedFieldsSchema: z.ZodType<GuardedContainerFields> = z.object({
-    vmId: z.number(),
-    node: z.string(),
-    unprivileged: z.boolean(),
-    datastore: z.string(),
-    diskGiB: z.number(),
-    template: z.string(),
-    mountPoints: z.array(z.object({ path: z.string(), sizeGiB: z.number() })).default([]),
-}) as z.ZodType<GuardedContainerFields>;
-
-/**
- * The `clusterReplacementGuard` output of the last deployment; null on the first. Entries that do
- * not parse are left out (as the replacement guard skips them).
- */
-export function deployedGuardRecord(raw: unknown): GuardRecord | null {
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
-    const record: GuardRecord = {};
-    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-        const parsed = guardedFieldsSchema.safeParse(value);
-        if (parsed.success) record[name] = parsed.data;
-    }
-    return record;
-}
-
 export interface GateInputsArgs {
     spec: PlatformSpec;
     context: ReleaseGateContext;
@@ -133,7 +107,7 @@ export function gateInputs({ spec, context, previousServices, previousGuard }: G
         },
         cluster: {
             desired: guardRecordOf(spec.cluster),
-            deployed: deployedGuardRecord(previousGuard),
+            deployed: parseGuardRecord(previousGuard),
         },
     };
 }

@@ -8,7 +8,8 @@ import { guardRecordOf } from "../../components/cluster/guard";
 import { parsePlatformConfig, type PlatformSpec } from "../../components/config";
 import type { ReleaseEvidence } from "../../components/release/evidence";
 import { canonicalJson, checkGateInputs, gateChanges, releaseGateProvider } from "../../components/release/gate";
-import { deployedGuardRecord, gateInputs, parseEvidenceText, RELEASE_SERVICES_OUTPUT, releaseGateSummary, type ReleaseGateContext } from "../../components/release/gate-builder";
+import { parseGuardRecord } from "../../components/cluster/guard";
+import { gateInputs, parseEvidenceText, RELEASE_SERVICES_OUTPUT, releaseGateSummary, type ReleaseGateContext } from "../../components/release/gate-builder";
 import { readReleaseGateContext, releaseCommit } from "../../components/release/gate-context";
 import type { ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { deployedServiceVersions, parseServicesOutput } from "../../components/release/service-versions";
@@ -150,8 +151,8 @@ describe("the gate's inputs", () => {
         expect(deployedServiceVersions(undefined)).toBeNull();
         expect(deployedServiceVersions("text")).toBeNull();
         const guard = { db: { vmId: 200, node: "pve2", unprivileged: true, datastore: "local-lvm", diskGiB: 32, template: "t" }, junk: { vmId: "x" } };
-        expect(deployedGuardRecord(guard)).toEqual({ db: { vmId: 200, node: "pve2", unprivileged: true, datastore: "local-lvm", diskGiB: 32, template: "t", mountPoints: [] } });
-        expect(deployedGuardRecord(null)).toBeNull();
+        expect(parseGuardRecord(guard)).toEqual({ db: { vmId: 200, node: "pve2", unprivileged: true, datastore: "local-lvm", diskGiB: 32, template: "t", mountPoints: [] } });
+        expect(parseGuardRecord(null)).toBeNull();
     });
 
     test("a services output of the wrong shape is an error naming the service and field (evidence of staging)", () => {
