@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
 import { releaseEvidenceSchema, type ReleaseEvidence } from "../../components/release/evidence";
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
-import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
-import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
+import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN } from "../support/servers";
+import { freshReleaseSite, isolateRelease, localRelease, tearDownLocalStack } from "../support/release-env";
 import { changingSteps, PROJECT_ROOT, Workspace, type PreviewStep, LOCAL_POLICY_PACK } from "../support/workspace";
 import { prefixDatabaseNames } from "../support/stack-config";
 
@@ -62,14 +62,7 @@ describe("local stack, real CLI", () => {
 
     afterAll(async () => {
         // Platform databases are protected and retained on delete: unprotect, forget, then drop by hand.
-        if (ws) {
-            await ws.unprotectAndDestroy();
-            localRelease(ws.configFile, "stop");
-            ws.remove();
-        }
-        if (releaseSite) clearRunDir(releaseSite.runDir);
-        removePgHbaBlock(STACK); // the stack's pg_hba.conf block, should destroy have stopped early
-        await dropTestObjects(PREFIX);
+        await tearDownLocalStack(ws, releaseSite, STACK, PREFIX);
     });
 
     test("preview of an empty stack plans the databases and touches nothing", async () => {

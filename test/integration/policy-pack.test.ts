@@ -10,8 +10,8 @@ import type { Weights } from "../../components/release/ladder";
 import { readStackConfig } from "../../scripts/local-secrets";
 import { allPolicies } from "../../policies/registry";
 import { collectWorkspaceEvidence, type BackupRecordInput, type EvidenceInputs, type ServicesOutputInput } from "../support/evidence";
-import { clearRunDir, freshReleaseSite, haproxyWeights, isolateRelease, localRelease, type IsolatedRelease } from "../support/release-env";
-import { dropTestObjects, mariaQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
+import { freshReleaseSite, haproxyWeights, isolateRelease, localRelease, type IsolatedRelease, tearDownLocalStack } from "../support/release-env";
+import { dropTestObjects, mariaQuery, PLESK_STANDIN } from "../support/servers";
 import { PROJECT_ROOT, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
 import { prefixDatabaseNames } from "../support/stack-config";
 
@@ -233,15 +233,8 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
 
     afterAll(async () => {
         if (timings.length > 0) console.log(["policy pack on the local stack (production levels), seconds per CLI call:", ...timings].join("\n  "));
-        if (ws) {
-            delete ws.env[FIXTURE_SWITCH];
-            await ws.unprotectAndDestroy();
-            localRelease(ws.configFile, "stop");
-            ws.remove();
-        }
-        if (site) clearRunDir(site.runDir);
-        removePgHbaBlock(STACK); // the stack's pg_hba.conf block, should destroy have stopped early
-        await dropTestObjects(PREFIX);
+        if (ws) delete ws.env[FIXTURE_SWITCH];
+        await tearDownLocalStack(ws, site, STACK, PREFIX);
     });
 
     test("a compliant stack previews with no mandatory violation and applies with the pack", async () => {

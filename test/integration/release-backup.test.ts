@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { BackupRecord } from "../../components/release/backup";
-import { clearRunDir, freshReleaseSite, isolateRelease, localRelease, releaseCommand } from "../support/release-env";
-import { dropTestObjects, mariaQuery, pgQuery, PLESK_STANDIN, removePgHbaBlock } from "../support/servers";
+import { freshReleaseSite, isolateRelease, localRelease, releaseCommand, tearDownLocalStack } from "../support/release-env";
+import { dropTestObjects, mariaQuery, pgQuery, PLESK_STANDIN } from "../support/servers";
 import { changingSteps, Workspace, type PreviewStep, type StackConfigMap } from "../support/workspace";
 
 const PREFIX = "it5_";
@@ -103,14 +103,7 @@ describe("backups before migrations, real CLI", () => {
     });
 
     afterAll(async () => {
-        if (ws) {
-            await ws.unprotectAndDestroy();
-            localRelease(ws.configFile, "stop");
-            ws.remove();
-        }
-        if (site) clearRunDir(site.runDir);
-        removePgHbaBlock(STACK);
-        await dropTestObjects(PREFIX);
+        await tearDownLocalStack(ws, site, STACK, PREFIX);
     });
 
     test("first up: api's databases are created, backed up, then migrated once, then its traffic is set", async () => {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parsePlatformConfig } from "../../components/config";
 import { localSecretValues, readStackConfig } from "../../scripts/local-secrets";
 import { parsePolicyViolations, parsePreviewDigest, renderReleaseReport, summarizeRelease, type ReleaseSummary } from "../../scripts/release-report";
-import { clearRunDir, freshReleaseSite, isolateRelease, localRelease } from "../support/release-env";
-import { dropTestObjects, removePgHbaBlock } from "../support/servers";
+import { freshReleaseSite, isolateRelease, localRelease, tearDownLocalStack } from "../support/release-env";
+import { dropTestObjects } from "../support/servers";
 import { PROJECT_ROOT, RP_CACHE, TEST_PASSPHRASE, Workspace, type StackConfigMap } from "../support/workspace";
 import { prefixDatabaseNames } from "../support/stack-config";
 
@@ -115,14 +115,7 @@ describe("release report on real previews of the local stack", () => {
     });
 
     afterAll(async () => {
-        if (ws) {
-            await ws.unprotectAndDestroy();
-            localRelease(ws.configFile, "stop");
-            ws.remove();
-        }
-        if (site) clearRunDir(site.runDir);
-        removePgHbaBlock(STACK);
-        await dropTestObjects(PREFIX);
+        await tearDownLocalStack(ws, site, STACK, PREFIX);
     });
 
     test("a release step: api's green to 1.1.0 and 0 -> 10 %, backups and the migration first", async () => {

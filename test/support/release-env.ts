@@ -9,6 +9,7 @@ import { colourWeights, parseServersState } from "../../components/release/hapro
 import { HAPROXY_SERVERS } from "../../components/release/haproxy/weights";
 import type { Weights } from "../../components/release/ladder";
 import { haproxyRuntime } from "../../components/release/transport";
+import { dropTestObjects, removePgHbaBlock } from "./servers";
 import { PROJECT_ROOT, type StackConfigMap, type Workspace } from "./workspace";
 
 export interface IsolatedRelease {
@@ -186,4 +187,21 @@ export function clearRunDir(runDir: string): void {
         .filter((pid) => Number.isInteger(pid) && pid > 1 && signal(pid, "SIGTERM"));
     for (let i = 0; i < 50 && pids.some((pid) => signal(pid, 0)); i++) spawnSync("sleep", ["0.1"]);
     fs.rmSync(runDir, { recursive: true, force: true });
+}
+
+/**
+ * Teardown of a test stack of the local config with its own release site: the platform's
+ * resources are protected and retained on delete, so unprotect and destroy, stop the release's
+ * processes, then remove by hand what an early stop of the destroy left (run dir, the stack's
+ * pg_hba block, the prefixed databases and users).
+ */
+export async function tearDownLocalStack(ws: Workspace | undefined, site: { runDir: string } | undefined, stack: string, prefix: string): Promise<void> {
+    if (ws) {
+        await ws.unprotectAndDestroy();
+        localRelease(ws.configFile, "stop");
+        ws.remove();
+    }
+    if (site) clearRunDir(site.runDir);
+    removePgHbaBlock(stack);
+    await dropTestObjects(prefix);
 }
