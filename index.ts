@@ -1,12 +1,12 @@
 // Entry point: read and validate the stack config once, declare the platform, export what teams need.
 import * as pulumi from "@pulumi/pulumi";
-import { loadPlatformSpec, readPlatformSecrets } from "./components/config";
+import { loadPlatformSpec, projectConfigKeys, readPlatformSecrets } from "./components/config";
 import { Platform } from "./components/platform";
 import { readReleaseGateContext } from "./components/release/gate-context";
 
 const config = new pulumi.Config();
-// Throws one error listing every config problem, before any resource is registered.
-const spec = loadPlatformSpec(config);
+// Throws one error listing every config problem (an unknown key too), before any resource is registered.
+const spec = loadPlatformSpec(config, projectConfigKeys(pulumi.runtime.allConfig()));
 const secrets = readPlatformSecrets(config, spec);
 
 // The evidence file (`npm run evidence`) and the commit, recorded on the release gate; the project directory is the cwd.

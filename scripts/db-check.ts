@@ -1,9 +1,10 @@
 // `npm run db:check -- --stack X`: connects as every service user of the stack and runs SELECT 1.
 // Run it from the app host: the databases accept their service users from there only.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as mariadb from "mariadb";
 import { Client } from "pg";
+import { tlsClientOptions } from "../components/databases/tls";
 
 export interface DatabaseOutput {
     server: string;
@@ -13,6 +14,8 @@ export interface DatabaseOutput {
     database: string;
     user: string;
     password: string;
+    /** How the server is verified (absent in the outputs of stacks from before it was recorded: then TLS without verification is refused). */
+    tls?: { mode: string; caFile?: string };
 }
 
 export interface CheckResult {
@@ -24,7 +27,14 @@ export interface CheckResult {
 
 const TIMEOUT_MS = 5_000;
 
+/** A service user connects the way the admin does: TLS verified against the server's CA (service users are REQUIRE SSL / hostssl). */
+function serviceUserTls(db: DatabaseOutput) {
+    const mode = db.tls?.mode ?? "verify-full";
+    return tlsClientOptions(db.host, mode, db.tls?.caFile, (file) => readFileSync(file, "utf8"));
+}
+
 async function selectOne(db: DatabaseOutput): Promise<void> {
+    const ssl = serviceUserTls(db);
     if (db.engine === "mariadb") {
         const conn = await mariadb.createConnection({
             host: db.host,
@@ -33,6 +43,7 @@ async function selectOne(db: DatabaseOutput): Promise<void> {
             password: db.password,
             database: db.database,
             connectTimeout: TIMEOUT_MS,
+            ssl: ssl as mariadb.ConnectionConfig["ssl"],
         });
         try {
             await conn.query("SELECT 1");
@@ -41,9 +52,6 @@ async function selectOne(db: DatabaseOutput): Promise<void> {
         }
         return;
     }
-    // Service users may only connect over TLS (pg_hba hostssl); the CA is checked where one is given.
-    const caFile = process.env.RP_PG_CA_FILE;
-    const ca = caFile && existsSync(caFile) ? caFile : undefined;
     const client = new Client({
         host: db.host,
         port: db.port,
@@ -51,7 +59,7 @@ async function selectOne(db: DatabaseOutput): Promise<void> {
         password: db.password,
         database: db.database,
         connectionTimeoutMillis: TIMEOUT_MS,
-        ssl: ca ? { ca: readFileSync(ca, "utf8") } : { rejectUnauthorized: false },
+        ssl: ssl ?? false,
     });
     await client.connect();
     try {

@@ -5,6 +5,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { CONFIG_NAMESPACE, databasesSchema } from "../components/config";
 import { databaseInUseCall, restorePlan, type BackupRecord, type ClientCall, type RestoreTarget } from "../components/release/backup";
+import { childEnvironment } from "../components/remote/transport";
 import { fail, pulumi } from "./release-cli";
 
 const USAGE = "npm run db:restore -- --stack <stack> --file <backup file> --database <new database> [--config-file <file>]";
@@ -15,7 +16,8 @@ function option(argv: string[], name: string): string | undefined {
 }
 
 function run(call: ClientCall, password: string): string {
-    const env = { ...process.env, ...call.env, ...(call.command === "mysql" ? { MYSQL_PWD: password } : { PGPASSWORD: password }) };
+    // The client gets what it needs, never our environment (a passphrase or token there is not its business).
+    const env = childEnvironment({ ...call.env, ...(call.command === "mysql" ? { MYSQL_PWD: password } : { PGPASSWORD: password }) });
     const input = call.stdinFile === undefined ? "ignore" : fs.openSync(call.stdinFile, "r");
     const result = spawnSync(call.command, call.args, { env, stdio: [input, "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (typeof input === "number") fs.closeSync(input);

@@ -29,7 +29,7 @@ export PATH
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
-# The test CA of the local PostgreSQL (scripts/local-servers.sh); db:check verifies against it.
-export RP_PG_CA_FILE="${RP_PG_CA_FILE:-${RP_SERVER_STATE:-/var/lib/release-platform}/pg-tls/ca.crt}"
+# The local test CA (scripts/local-servers.sh) that signed the loopback servers' certificates (tests read it).
+export RP_TEST_CA_FILE="${RP_TEST_CA_FILE:-${RP_SERVER_STATE:-/var/lib/release-platform}/tls/ca.crt}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$RP_ROOT/.pulumi-state}"
 unset _rp_root _rp_sys_major

@@ -15,7 +15,7 @@ import { colourWeights, parseServersState } from "../components/release/haproxy/
 import { HAPROXY_SERVERS } from "../components/release/haproxy/weights";
 import { COLOURS, type Colour } from "../components/release/ladder";
 import { renderLocalNginxConfig, renderUpstreamBlock, replaceUpstreamBlock } from "../components/release/nginx/upstream";
-import { haproxyRuntime } from "../components/release/transport";
+import { haproxyRuntime } from "../components/remote/transport";
 import { readStackConfig } from "./local-secrets";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Starts the servers the local stack and the integration tests talk to, all on loopback:
-#   PostgreSQL 15   127.0.0.1:5432  (Debian cluster 15/main; TLS with a local test CA, SCRAM passwords,
+#   PostgreSQL 15   127.0.0.1:5432  (Debian cluster 15/main; TLS with the local test CA, SCRAM passwords,
 #                                    trust only for the admin `postgres` on the socket and loopback)
-#   MariaDB         127.0.0.1:3306  (stands in for the Plesk server; the system instance)
-#   MariaDB         127.0.0.1:3307  (stands in for the external server; own datadir in $STATE)
+#   MariaDB         127.0.0.1:3306  (stands in for the Plesk server; the system instance; TLS)
+#   MariaDB         127.0.0.1:3307  (stands in for the external server; own datadir in $STATE; TLS)
 #   sshd            127.0.0.1:2222  (target of the remote commands; own config and host key in $STATE,
 #                                    root by the local stack's key only; the system sshd is never used)
-# Idempotent: a server already answering is left running and only reloaded when its config changed.
-# `status` prints what answers. The PostgreSQL test CA is $STATE/pg-tls/ca.crt (`ca-file` prints it).
+# Every server's certificate is signed by one throwaway test CA, $STATE/tls/ca.crt (`ca-file` prints
+# it), so the local stack connects with verify-full like staging and production; the local sshd's
+# host key is what the local stack pins (`host-key` prints it).
+# Idempotent: a server already answering is left running and only reloaded (or restarted, where a
+# server cannot load TLS at runtime) when its config changed. `status` prints what answers.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,7 +18,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # Server data lives where the server users (mysql, postgres) can reach it; $HOME may be private.
 STATE="${RP_SERVER_STATE:-/var/lib/release-platform}"
 mkdir -p "$STATE"
-PG_TLS="$STATE/pg-tls"
+TLS_DIR="$STATE/tls"
+CA_FILE="$TLS_DIR/ca.crt"
 SSHD_DIR="$STATE/sshd"
 SSHD_PORT=2222
 # The local stack's SSH key (scripts/local-secrets.ts `localSshKey` makes the same one).
@@ -49,34 +53,44 @@ write_file() {
   CHANGED=1
 }
 
-# A throwaway CA and a server certificate for 127.0.0.1/localhost, made once (again only when missing,
-# not signed by the CA, or expiring within 30 days). The CA key never leaves root.
-ensure_pg_tls() {
-  mkdir -p "$PG_TLS" && chmod 755 "$PG_TLS"
-  if [ -f "$PG_TLS/ca.crt" ] && [ -f "$PG_TLS/server.key" ] && [ -f "$PG_TLS/server.crt" ] \
-    && openssl verify -CAfile "$PG_TLS/ca.crt" "$PG_TLS/server.crt" >/dev/null 2>&1 \
-    && openssl x509 -checkend 2592000 -noout -in "$PG_TLS/server.crt" >/dev/null; then
+# A throwaway CA, made once (again when missing or expiring within 30 days). Its key never leaves root.
+ensure_test_ca() {
+  mkdir -p "$TLS_DIR" && chmod 755 "$TLS_DIR"
+  if [ -f "$TLS_DIR/ca.key" ] && [ -f "$CA_FILE" ] && openssl x509 -checkend 2592000 -noout -in "$CA_FILE" >/dev/null 2>&1; then
     return 0
   fi
-  log "postgresql: making the test certificate in $PG_TLS"
+  log "tls: making the local test CA in $TLS_DIR"
   local work
   work="$(mktemp -d)"
-  if [ ! -f "$PG_TLS/ca.key" ] || ! openssl x509 -checkend 2592000 -noout -in "$PG_TLS/ca.crt" >/dev/null 2>&1; then
-    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 \
-      -subj "/CN=release-platform local test CA" -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
-    install -m 600 -o root -g root "$work/ca.key" "$PG_TLS/ca.key"
-    install -m 644 -o root -g root "$work/ca.crt" "$PG_TLS/ca.crt"
+  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 \
+    -subj "/CN=release-platform local test CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
+  install -m 600 -o root -g root "$work/ca.key" "$TLS_DIR/ca.key"
+  install -m 644 -o root -g root "$work/ca.crt" "$CA_FILE"
+  rm -rf "$work"
+}
+
+# ensure_server_cert NAME OWNER: $TLS_DIR/NAME.crt and .key for 127.0.0.1/localhost, signed by the test
+# CA, readable by OWNER only (servers refuse a key others can read). Made again when missing, not
+# signed by the CA, or expiring within 30 days; sets CHANGED=1 then.
+ensure_server_cert() {
+  local name="$1" owner="$2" work
+  ensure_test_ca
+  if [ -f "$TLS_DIR/$name.key" ] && [ -f "$TLS_DIR/$name.crt" ] \
+    && openssl verify -CAfile "$CA_FILE" "$TLS_DIR/$name.crt" >/dev/null 2>&1 \
+    && openssl x509 -checkend 2592000 -noout -in "$TLS_DIR/$name.crt" >/dev/null; then
+    return 0
   fi
+  log "tls: making the $name server certificate in $TLS_DIR"
+  work="$(mktemp -d)"
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -subj "/CN=localhost" \
     -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
   printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=critical,CA:FALSE" \
     "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$work/server.ext"
-  openssl x509 -req -sha256 -days 825 -in "$work/server.csr" -CA "$PG_TLS/ca.crt" -CAkey "$PG_TLS/ca.key" \
+  openssl x509 -req -sha256 -days 825 -in "$work/server.csr" -CA "$CA_FILE" -CAkey "$TLS_DIR/ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -extfile "$work/server.ext" -out "$work/server.crt" 2>/dev/null
-  # PostgreSQL refuses a key that others can read; it runs as postgres.
-  install -m 600 -o postgres -g postgres "$work/server.key" "$PG_TLS/server.key"
-  install -m 644 -o postgres -g postgres "$work/server.crt" "$PG_TLS/server.crt"
+  install -m 600 -o "$owner" -g "$owner" "$work/server.key" "$TLS_DIR/$name.key"
+  install -m 644 -o "$owner" -g "$owner" "$work/server.crt" "$TLS_DIR/$name.crt"
   rm -rf "$work"
   CHANGED=1
 }
@@ -113,14 +127,14 @@ start_postgres() {
   ver="$(ls /etc/postgresql | sort -V | tail -1)"
   conf="/etc/postgresql/$ver/main"
   CHANGED=0
-  ensure_pg_tls
+  ensure_server_cert postgres postgres
   # conf.d is read after postgresql.conf, and 99- after the others: these settings win.
   mkdir -p "$conf/conf.d"
   write_file "$conf/conf.d/99-release-platform.conf" postgres:postgres 644 <<CONF
 # release-platform local servers (scripts/local-servers.sh): TLS with the local test CA, SCRAM passwords.
 ssl = on
-ssl_cert_file = '$PG_TLS/server.crt'
-ssl_key_file = '$PG_TLS/server.key'
+ssl_cert_file = '$TLS_DIR/postgres.crt'
+ssl_key_file = '$TLS_DIR/postgres.key'
 ssl_min_protocol_version = 'TLSv1.2'
 password_encryption = 'scram-sha-256'
 CONF
@@ -138,15 +152,15 @@ CONF
     wait_port 5432 postgresql
   fi
   local tls
-  tls="$(check_postgres_tls)" || { log "postgresql: TLS with $PG_TLS/ca.crt does not verify; see /var/log/postgresql/"; return 1; }
-  log "postgresql: $tls, certificate verified with $PG_TLS/ca.crt"
+  tls="$(check_postgres_tls)" || { log "postgresql: TLS with $CA_FILE does not verify; see /var/log/postgresql/"; return 1; }
+  log "postgresql: $tls, certificate verified with $CA_FILE"
 }
 
 # Connects as the admin with full certificate verification; prints the negotiated protocol.
 check_postgres_tls() { # [TRIES]
   local out=""
   for _ in $(seq 1 "${1:-20}"); do
-    out="$(psql "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=verify-full sslrootcert=$PG_TLS/ca.crt connect_timeout=5" \
+    out="$(psql "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=verify-full sslrootcert=$CA_FILE connect_timeout=5" \
       -XAtc "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl" 2>/dev/null)" && [ -n "$out" ] && break
     sleep 0.5 # a reload is asynchronous
   done
@@ -220,33 +234,90 @@ check_sshd() {
     -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$SSHD_DIR/known_hosts" root@127.0.0.1 true
 }
 
+# Connects as root over TCP with full certificate verification; prints the TLS version in use.
+check_mariadb_tls() { # PORT [TRIES]
+  local out=""
+  for _ in $(seq 1 "${2:-20}"); do
+    out="$(mariadb -h 127.0.0.1 -P "$1" -uroot --ssl --ssl-ca="$CA_FILE" --ssl-verify-server-cert -N -B \
+      -e "SHOW STATUS LIKE 'Ssl_version'" 2>/dev/null | cut -f2)" && [ -n "$out" ] && break
+    sleep 0.5
+  done
+  [ -n "$out" ] && echo "$out"
+}
+
+# Whether the server on PORT has TLS on (MariaDB 10.11 loads its certificate at start only).
+mariadb_has_tls() { # PORT SOCKET
+  [ "$(mariadb --socket="$2" -uroot -N -B -e "SELECT @@have_ssl" 2>/dev/null)" = YES ]
+}
+
 start_mariadb_system() {
-  if port_open 3306; then log "mariadb (plesk stand-in): up on 3306"; return 0; fi
   need_packages mariadb-server
-  log "mariadb (plesk stand-in): starting the system instance"
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
-  wait_port 3306 mariadb
+  CHANGED=0
+  ensure_server_cert mariadb mysql
+  # Its own file, included from my.cnf (machines of ours ship a my.cnf without Debian's conf.d include).
+  local cnf=/etc/mysql/release-platform.cnf
+  if ! grep -qxF "!include $cnf" /etc/mysql/my.cnf; then
+    printf '\n# release-platform local servers (scripts/local-servers.sh)\n!include %s\n' "$cnf" >>/etc/mysql/my.cnf
+    CHANGED=1
+  fi
+  write_file "$cnf" root:root 644 <<CNF
+# release-platform local servers (scripts/local-servers.sh): TLS with the local test CA.
+[mariadbd]
+ssl_cert = $TLS_DIR/mariadb.crt
+ssl_key = $TLS_DIR/mariadb.key
+ssl_ca = $CA_FILE
+tls_version = TLSv1.2,TLSv1.3
+CNF
+  local sock=/run/mysqld/mysqld.sock
+  if port_open 3306 && { [ "$CHANGED" = 1 ] || ! mariadb_has_tls 3306 "$sock"; }; then
+    log "mariadb (plesk stand-in): restarting to load TLS"
+    mariadb-admin --socket="$sock" -uroot shutdown
+    for _ in $(seq 1 60); do port_open 3306 || break; sleep 0.5; done
+  fi
+  if port_open 3306; then log "mariadb (plesk stand-in): up on 3306"
+  else
+    log "mariadb (plesk stand-in): starting the system instance"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+    wait_port 3306 mariadb
+  fi
+  local tls
+  tls="$(check_mariadb_tls 3306)" || { log "mariadb (plesk stand-in): TLS with $CA_FILE does not verify"; return 1; }
+  log "mariadb (plesk stand-in): $tls, certificate verified with $CA_FILE"
 }
 
 start_mariadb_ext() {
-  if port_open 3307; then log "mariadb (external stand-in): up on 3307"; return 0; fi
   need_packages mariadb-server
   local dir="$STATE/mariadb-ext"
-  if [ ! -d "$dir/data/mysql" ]; then
-    log "mariadb (external stand-in): initialising $dir"
-    mkdir -p "$dir/data" && chown -R mysql:mysql "$dir"
-    mariadb-install-db --no-defaults --user=mysql --datadir="$dir/data" --auth-root-authentication-method=normal \
-      --skip-test-db >"$dir/install.log" 2>&1 || { tail -20 "$dir/install.log"; return 1; }
+  CHANGED=0
+  ensure_server_cert mariadb mysql
+  if port_open 3307 && { [ "$CHANGED" = 1 ] || ! mariadb_has_tls 3307 "$dir/mariadbd.sock"; }; then
+    log "mariadb (external stand-in): restarting to load TLS"
+    mariadb-admin --socket="$dir/mariadbd.sock" -uroot shutdown
+    for _ in $(seq 1 60); do port_open 3307 || break; sleep 0.5; done
   fi
-  log "mariadb (external stand-in): starting on 3307"
-  start-stop-daemon --start --oknodo --background --chuid mysql --pidfile "$dir/mariadbd.pid" --exec /usr/sbin/mariadbd -- \
-    --no-defaults --datadir="$dir/data" --port=3307 --bind-address=127.0.0.1 \
-    --socket="$dir/mariadbd.sock" --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --skip-name-resolve
-  wait_port 3307 "mariadb (external)"
-  # Same admin as the system instance: root over TCP from loopback, no password (local only).
-  mariadb --socket="$dir/mariadbd.sock" -uroot -e \
-    "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+  if port_open 3307; then log "mariadb (external stand-in): up on 3307"
+  else
+    if [ ! -d "$dir/data/mysql" ]; then
+      log "mariadb (external stand-in): initialising $dir"
+      mkdir -p "$dir/data" && chown -R mysql:mysql "$dir"
+      mariadb-install-db --no-defaults --user=mysql --datadir="$dir/data" --auth-root-authentication-method=normal \
+        --skip-test-db >"$dir/install.log" 2>&1 || { tail -20 "$dir/install.log"; return 1; }
+    fi
+    log "mariadb (external stand-in): starting on 3307"
+    start-stop-daemon --start --oknodo --background --chuid mysql --pidfile "$dir/mariadbd.pid" --exec /usr/sbin/mariadbd -- \
+      --no-defaults --datadir="$dir/data" --port=3307 --bind-address=127.0.0.1 \
+      --socket="$dir/mariadbd.sock" --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --skip-name-resolve \
+      --ssl-cert="$TLS_DIR/mariadb.crt" --ssl-key="$TLS_DIR/mariadb.key" --ssl-ca="$CA_FILE" --tls-version=TLSv1.2,TLSv1.3
+    wait_port 3307 "mariadb (external)"
+    # Same admin as the system instance: root over TCP from loopback, no password (local only).
+    mariadb --socket="$dir/mariadbd.sock" -uroot -e \
+      "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+  fi
+  local tls
+  tls="$(check_mariadb_tls 3307)" || { log "mariadb (external stand-in): TLS with $CA_FILE does not verify"; return 1; }
+  log "mariadb (external stand-in): $tls, certificate verified with $CA_FILE"
 }
 
 status() {
@@ -254,9 +325,13 @@ status() {
     if port_open "${p%%:*}"; then log "${p#*:}: up on ${p%%:*}"; else log "${p#*:}: DOWN (${p%%:*})"; fi
   done
   local tls
-  if tls="$(check_postgres_tls 1)"; then log "postgresql: TLS $tls, certificate verified with $PG_TLS/ca.crt"
-  else log "postgresql: TLS NOT verified with $PG_TLS/ca.crt"; fi
+  if tls="$(check_postgres_tls 1)"; then log "postgresql: TLS $tls, certificate verified with $CA_FILE"
+  else log "postgresql: TLS NOT verified with $CA_FILE"; fi
   log "postgresql: password_encryption = $(psql -h 127.0.0.1 -U postgres -XAtc 'SHOW password_encryption' 2>/dev/null || echo '?')"
+  for port in 3306 3307; do
+    if tls="$(check_mariadb_tls "$port" 1)"; then log "mariadb on $port: TLS $tls, certificate verified with $CA_FILE"
+    else log "mariadb on $port: TLS NOT verified with $CA_FILE"; fi
+  done
   if check_sshd 2>/dev/null; then log "sshd: root login with $LOCAL_SSH_KEY ok"
   else log "sshd: root login with $LOCAL_SSH_KEY FAILED"; fi
 }
@@ -264,6 +339,7 @@ status() {
 case "${1:-start}" in
   start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd ;;
   status) status ;;
-  ca-file) echo "$PG_TLS/ca.crt" ;;
-  *) echo "usage: $0 [start|status|ca-file]"; exit 2 ;;
+  ca-file) echo "$CA_FILE" ;;
+  host-key) cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub" ;;
+  *) echo "usage: $0 [start|status|ca-file|host-key]"; exit 2 ;;
 esac

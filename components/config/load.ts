@@ -53,6 +53,8 @@ export interface SshTarget {
     host: string;
     port: number;
     user: string;
+    /** The host's pinned public key (`<type> <base64>`); required outside the local stack. */
+    hostKey?: string | undefined;
 }
 
 export interface DatabaseSpec {
@@ -73,7 +75,7 @@ export interface DatabaseServerSpec {
     name: string;
     engine: DatabaseEngine;
     version: string | undefined;
-    admin: { host: string; port: number; user: string; tls: { mode: TlsMode; caFile: string | undefined } };
+    admin: { host: string; port: number; user: string; tls: { mode: TlsMode; caFile: string | undefined; reason?: string | undefined } };
     appHost: string;
     ssh: SshTarget | undefined;
     firewall: FirewallKind;
@@ -84,7 +86,7 @@ export interface DatabaseServerSpec {
 export interface DatabaseFleetSpec {
     /** Sorted by name (Pulumi hands maps over with sorted keys; tests read YAML in file order). */
     servers: DatabaseServerSpec[];
-    backups: { localRetentionDays: number; offsiteRetentionDays: number; location: string };
+    backups: { localRetentionDays: number; location: string };
 }
 
 export interface ContainerSpec extends ContainerSize {
@@ -318,6 +320,10 @@ function splitAddress(address: string): { host: string; port: number } {
     return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 }
 
+function sshTarget(ssh: { host: string; port: number; user: string; hostKey?: string | undefined }): SshTarget {
+    return { host: ssh.host, port: ssh.port, user: ssh.user, hostKey: ssh.hostKey };
+}
+
 function byName(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -331,10 +337,10 @@ function resolveServer(name: string, server: DatabaseServerConfig): DatabaseServ
             host: server.admin.host,
             port: server.admin.port,
             user: server.admin.user,
-            tls: { mode: server.admin.tls.mode, caFile: server.admin.tls.caFile },
+            tls: { mode: server.admin.tls.mode, caFile: server.admin.tls.caFile, reason: server.admin.tls.reason },
         },
         appHost: server.appHost.trim(),
-        ssh: server.ssh ? { ...server.ssh } : undefined,
+        ssh: server.ssh ? sshTarget(server.ssh) : undefined,
         firewall: server.firewall,
         maxDatabases: server.maxDatabases,
         databases: server.databases.map((db) => ({
@@ -456,12 +462,26 @@ export interface PlatformConfigReader {
 }
 
 /**
+ * Every `release-platform:` key the stack sets, without the prefix (index.ts reads them from
+ * `pulumi.runtime.allConfig()`): a key the loader does not know is named as unknown instead of
+ * passing unseen (a typo in a section name would otherwise only show as that section missing).
+ */
+export function projectConfigKeys(all: Readonly<Record<string, string>>): string[] {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return Object.keys(all)
+        .filter((key) => key.startsWith(prefix))
+        .map((key) => key.slice(prefix.length));
+}
+
+/**
  * Reads `release-platform:<section>` for every section, validates it and returns the spec, or
  * throws one `PlatformConfigError` listing every problem.
  */
-export function loadPlatformSpec(config: PlatformConfigReader): PlatformSpec {
+export function loadPlatformSpec(config: PlatformConfigReader, setKeys: readonly string[] = []): PlatformSpec {
     const raw: Record<string, unknown> = {};
     const problems: ConfigProblem[] = [];
+    // Keys beside the sections: secrets are checked as such, anything else is reported as unknown.
+    for (const key of setKeys) if (!(SECTION_NAMES as string[]).includes(key)) raw[key] = SECRET_CONFIG_KEY.test(key) || SECRET_LIKE_KEY.test(key) ? { secure: "set" } : config.get(key);
     for (const name of SECTION_NAMES) {
         try {
             // environment is a plain string; the sections are structured (getObject parses their JSON).
@@ -498,8 +518,8 @@ export function listSshTargets(spec: PlatformSpec): Map<string, SshTarget> {
     const targets = new Map<string, SshTarget>();
     for (const server of spec.databases.servers) if (server.ssh) targets.set(server.name, server.ssh);
     const { haproxy, nginx } = spec.release.traffic;
-    if (haproxy?.ssh) targets.set("traffic.haproxy", haproxy.ssh);
-    if (nginx?.ssh) targets.set("traffic.nginx", nginx.ssh);
+    if (haproxy?.ssh) targets.set("traffic.haproxy", sshTarget(haproxy.ssh));
+    if (nginx?.ssh) targets.set("traffic.nginx", sshTarget(nginx.ssh));
     return targets;
 }
 

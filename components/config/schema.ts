@@ -1,5 +1,21 @@
 // The shape of the stack config (`release-platform:<section>` keys) as strict zod schemas, with defaults.
 import { z } from "zod";
+import {
+    ABSOLUTE_PATH,
+    DB_USER,
+    DNS_LABEL,
+    HOST,
+    HOST_KEY,
+    HOST_PORT,
+    IPV4_PATTERN,
+    SOCKET_ADDRESS,
+    SSH_USER,
+    URL_PATH,
+    VERSION,
+    type ValuePattern,
+} from "./patterns";
+
+export { IPV4_PATTERN } from "./patterns";
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary shared by the schemas, the validator and the components.
@@ -74,8 +90,10 @@ export interface ContainerSize {
 // Building blocks. Every message says what a valid value looks like, since it reaches a human.
 // ---------------------------------------------------------------------------------------------
 
-export const IPV4_PATTERN = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HOST_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+/** A string checked by one of the strict patterns (components/config/patterns.ts). */
+function matching(valuePattern: ValuePattern) {
+    return z.string().refine((value) => valuePattern.test(value), { error: valuePattern.rule });
+}
 
 /** A database's short name `x`: it becomes database `mo_x` and user `svc_x`. */
 export const DATABASE_SHORT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -90,20 +108,22 @@ function wholeNumber(min: number, max: number, message = `must be a whole number
 
 const port = wholeNumber(1, 65535, "must be a TCP port from 1 to 65535");
 
-const host = z.string().regex(HOST_PATTERN, { error: "must be a host name or an IPv4 address" });
+const host = matching(HOST);
 
 const ipv4 = z.string().regex(IPV4_PATTERN, { error: "must be an IPv4 address, e.g. 10.10.20.10" });
 
 /** `host:port`, the way HAProxy and the documents write a service address. */
 const address = z.string().superRefine((value, ctx) => {
-    const match = /^([^\s:]+):(\d{1,5})$/.exec(value);
-    const portNumber = match ? Number(match[2]) : 0;
-    if (!match || !HOST_PATTERN.test(match[1] ?? "") || portNumber < 1 || portNumber > 65535) {
-        ctx.addIssue({ code: "custom", message: "must be host:port, e.g. 127.0.0.1:3000" });
+    const portNumber = Number(value.slice(value.lastIndexOf(":") + 1));
+    if (!HOST_PORT.test(value) || portNumber < 1 || portNumber > 65535) {
+        ctx.addIssue({ code: "custom", message: HOST_PORT.rule });
     }
 });
 
-const absolutePath = z.string().regex(/^\/\S*$/, { error: "must be an absolute path" });
+const absolutePath = matching(ABSOLUTE_PATH);
+
+/** A version of a service: it names backup files and goes into records, so only safe characters. */
+const version = matching(VERSION);
 
 /** The one client address a database accepts: never a wildcard, since users exist only for the app host. */
 const appHost = z.string().superRefine((value, ctx) => {
@@ -135,11 +155,16 @@ const databaseShortName = z
         error: `a database short name has at most ${MAX_DATABASE_SHORT_NAME_LENGTH} characters (svc_<name> must fit MySQL's 32)`,
     });
 
-/** A remote-command target. Its private key is secret config `sshPrivateKey.<target>`, never here. */
+/**
+ * A remote-command target. Its private key is secret config `sshPrivateKey.<target>`, never here.
+ * `hostKey` pins the host's public key (required outside the local stack; validate.ts): every
+ * connection refuses a host that presents another key, before anything is sent.
+ */
 export const sshTargetSchema = z.strictObject({
     host,
     port: port.default(22),
-    user: nonEmpty,
+    user: matching(SSH_USER),
+    hostKey: matching(HOST_KEY).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -161,18 +186,22 @@ export const databaseEntrySchema = z.strictObject({
 export const databaseServerSchema = z.strictObject({
     engine: z.enum(DATABASE_ENGINES),
     /** Major version, e.g. "10.11" or "15"; tells the PostgreSQL provider what to expect. */
-    version: nonEmpty.optional(),
+    version: version.optional(),
     /** How Pulumi reaches the server as its admin; the password is secret `dbAdminPassword.<server>`. */
     admin: z.strictObject({
         host,
         port,
-        user: nonEmpty,
-        tls: z
-            .strictObject({
-                mode: z.enum(TLS_MODES),
-                caFile: absolutePath.optional(),
-            })
-            .prefault({ mode: "require" }),
+        user: matching(DB_USER),
+        /**
+         * How the admin connection verifies the server (validate.ts): outside the local stack
+         * `verify-full` with the CA that signed the server's certificate, or `verify-ca` with a
+         * `reason` (the certificate does not name the host we connect to).
+         */
+        tls: z.strictObject({
+            mode: z.enum(TLS_MODES),
+            caFile: absolutePath.optional(),
+            reason: nonEmpty.optional(),
+        }),
     }),
     /** The only client address allowed: `'svc_x'@'<appHost>'`, pg_hba `<appHost>/32`, the firewall allow rule. */
     appHost,
@@ -186,8 +215,8 @@ export const databasesSchema = z.strictObject({
     servers: z.record(serverName, databaseServerSchema),
     backups: z
         .strictObject({
+            /** Backups older than this are removed from `location` after each successful backup. */
             localRetentionDays: wholeNumber(1, 3650).default(30),
-            offsiteRetentionDays: wholeNumber(1, 3650).default(90),
             /** Where a release's backups go (on the machine that runs `pulumi up`), before its migrations. */
             location: absolutePath.default("/var/backups/release-platform"),
         })
@@ -292,7 +321,7 @@ export const clusterSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 
 const colourSchema = z.strictObject({
-    version: nonEmpty,
+    version,
     address,
 });
 
@@ -302,7 +331,7 @@ export const serviceSchema = z.strictObject({
     blue: colourSchema,
     green: colourSchema,
     weights: z.strictObject({ blue: weight, green: weight }).prefault({ blue: 100, green: 0 }),
-    healthPath: z.string().regex(/^\/\S*$/, { error: "must be a path starting with /" }).default("/health"),
+    healthPath: matching(URL_PATH).default("/health"),
     dependsOn: z.array(serviceName).default([]),
     /** Short names of the databases the service uses. */
     databases: z.array(databaseShortName).default([]),
@@ -402,7 +431,7 @@ export const releaseSchema = z.strictObject({
             haproxy: z
                 .strictObject({
                     /** Runtime API: a unix socket path (on the ssh host if `ssh` is set) or host:port. */
-                    admin: z.union([absolutePath, address], { error: "must be a unix socket path or host:port" }),
+                    admin: matching(SOCKET_ADDRESS),
                     /** Where weights are saved so a reload keeps them (`server-state-file`). */
                     serverStateFile: absolutePath.optional(),
                     ssh: sshTargetSchema.optional(),
@@ -419,7 +448,7 @@ export const releaseSchema = z.strictObject({
                 .optional(),
             kubernetes: z
                 .strictObject({
-                    namespace: nonEmpty,
+                    namespace: matching(DNS_LABEL),
                     context: nonEmpty.optional(),
                 })
                 .optional(),

@@ -113,6 +113,7 @@ export function validatePlatformConfig(sections: ParsedSections): ConfigProblem[
         if (databases) checkServiceDatabases(services, databases, report);
     }
     if (release) checkRelease(release, report);
+    checkSshHostKeys(databases, release, environment, report);
     if (environment !== undefined) checkLocalSection(environment, sections.hasLocalKey ?? false, report);
     return problems;
 }
@@ -174,8 +175,54 @@ function checkDatabaseServerAccess(databases: DatabasesConfig, environment: Envi
             // Without it the provider connects while it is configured, so even a preview would contact the server.
             report([...at, "version"], 'a postgresql server needs its major version (e.g. "15"): the provider then contacts the server only to make changes');
         }
-        if (environment === "production" && server.admin.tls.mode === "disable") {
-            report([...at, "admin", "tls", "mode"], "production admin connections must use TLS (require, verify-ca or verify-full)");
+        checkAdminTls(server.admin.tls, environment, [...at, "admin", "tls"], report);
+        if (server.engine === "mariadb" && server.admin.tls.mode === "verify-ca") {
+            // mysqldump and mysql check a certificate only together with its name (--ssl-verify-server-cert).
+            report([...at, "admin", "tls", "mode"], "verify-ca is for PostgreSQL: MariaDB's clients verify the certificate only with its host name, use verify-full");
+        }
+    }
+}
+
+/**
+ * Outside the local stack an admin connection verifies the server: `verify-full` (the certificate
+ * chains to `caFile` and names the host), or `verify-ca` with a reason. `require` encrypts but
+ * trusts whoever answers; `disable` sends the admin password in the open.
+ */
+function checkAdminTls(
+    tls: DatabasesConfig["servers"][string]["admin"]["tls"],
+    environment: Environment | undefined,
+    at: PathSegment[],
+    report: Report,
+): void {
+    const verifies = tls.mode === "verify-full" || tls.mode === "verify-ca";
+    if (environment !== undefined && environment !== "local" && !verifies) {
+        report([...at, "mode"], `${environment} admin connections must verify the server: verify-full with caFile (or verify-ca with a reason), not ${tls.mode}`);
+    }
+    if (verifies && tls.caFile === undefined) {
+        report([...at, "caFile"], `${tls.mode} needs the CA that signed the server's certificate (an absolute path on the machine that runs Pulumi)`);
+    }
+    if (tls.mode === "verify-ca" && environment !== undefined && environment !== "local" && tls.reason === undefined) {
+        report([...at, "reason"], "verify-ca does not check the host name: say why verify-full cannot be used");
+    }
+    if (tls.mode !== "verify-ca" && tls.reason !== undefined) {
+        report([...at, "reason"], "only verify-ca takes a reason");
+    }
+    if (!verifies && tls.caFile !== undefined) {
+        report([...at, "caFile"], `${tls.mode} does not verify the server, so a CA file would be ignored: use verify-full`);
+    }
+}
+
+/** Every SSH target pins its host's key outside the local stack (the local stack's are pinned by `npm start`). */
+function checkSshHostKeys(databases: DatabasesConfig | undefined, release: ReleaseConfig | undefined, environment: Environment | undefined, report: Report): void {
+    if (environment === undefined || environment === "local") return;
+    const targets: [PathSegment[], { hostKey?: string | undefined } | undefined][] = [
+        ...sortedEntries(databases?.servers ?? {}).map(([name, server]): [PathSegment[], { hostKey?: string } | undefined] => [["databases", "servers", name, "ssh"], server.ssh]),
+        [["release", "traffic", "haproxy", "ssh"], release?.traffic.haproxy?.ssh],
+        [["release", "traffic", "nginx", "ssh"], release?.traffic.nginx?.ssh],
+    ];
+    for (const [at, ssh] of targets) {
+        if (ssh !== undefined && ssh.hostKey === undefined) {
+            report([...at, "hostKey"], `${environment} pins every SSH host key: set it to the host's public key (\`ssh-keyscan -t ed25519 -p <port> <host>\`, checked against the host's own /etc/ssh/ssh_host_ed25519_key.pub)`);
         }
     }
 }

@@ -29,6 +29,8 @@ export interface DatabaseEndpoint {
     database: string;
     user: string;
     password: pulumi.Output<string>;
+    /** How a client verifies the server (the admin connection's mode and CA): db:check connects the same way. */
+    tls: { mode: string; caFile?: string };
 }
 
 export class DatabaseFleet extends pulumi.ComponentResource {
@@ -54,6 +56,7 @@ export class DatabaseFleet extends pulumi.ComponentResource {
                     database: db.database,
                     user: db.user,
                     password,
+                    tls: { mode: server.admin.tls.mode, ...(server.admin.tls.caFile === undefined ? {} : { caFile: server.admin.tls.caFile }) },
                 });
             }
         }

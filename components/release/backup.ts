@@ -20,7 +20,7 @@ export interface BackupRecord {
     sha256: string;
 }
 
-/** The client flags for the server's TLS mode (the MariaDB client's names). */
+/** The client flags for the server's TLS mode (the MariaDB client's names; verify-ca is refused for MariaDB by the loader). */
 function mariadbTlsFlags(mode: TlsMode): string {
     switch (mode) {
         case "disable":
@@ -28,16 +28,20 @@ function mariadbTlsFlags(mode: TlsMode): string {
         case "require":
             return "--ssl";
         default:
-            return '--ssl --ssl-verify-server-cert ${CA_FILE:+--ssl-ca="$CA_FILE"}';
+            return '--ssl --ssl-verify-server-cert --ssl-ca="$CA_FILE"';
     }
 }
 
 /**
- * The shell script that dumps one database and prints its record as one JSON line. It reads
- * everything from the environment (HOST PORT USER DB SERVER DIR SERVICE VERSION, the password in
- * MYSQL_PWD or PGPASSWORD, PGSSLMODE), so no value is ever part of the command line or the log.
- * MariaDB: `mysqldump --single-transaction --routines --triggers` of the one database (no CREATE
- * DATABASE, so it restores into any name); PostgreSQL: `pg_dump -Fc`.
+ * The shell script that dumps one database, checks the dump, and prints `file<TAB>bytes<TAB>sha256<TAB>time`
+ * on its last line (the record itself is built in Node: no value is ever pasted into JSON by hand).
+ * It reads everything from the environment (HOST PORT USER DB SERVER DIR VERSION RETENTION_DAYS, the
+ * password in MYSQL_PWD or PGPASSWORD, PGSSLMODE/PGSSLROOTCERT or CA_FILE), so no value is part of the
+ * command line or the log. MariaDB: `mysqldump --single-transaction --routines --triggers` of the one
+ * database (no CREATE DATABASE, so it restores into any name), checked for mysqldump's closing line;
+ * PostgreSQL: `pg_dump -Fc`, checked by reading its table of contents (`pg_restore --list`).
+ * Dumps are private (0600 in a 0700 directory); after a good dump, this database's dumps older than
+ * RETENTION_DAYS are removed, and so are partial files an interrupted run left.
  */
 export function renderBackupScript(engine: DatabaseEngine, tls: TlsMode): string {
     const extension = engine === "mariadb" ? "sql" : "dump";
@@ -47,38 +51,77 @@ export function renderBackupScript(engine: DatabaseEngine, tls: TlsMode): string
                   .filter((part) => part !== "")
                   .join(" ")
             : 'pg_dump -Fc --host="$HOST" --port="$PORT" --username="$USER" --dbname="$DB" --file="$file.partial"';
+    const check =
+        engine === "mariadb"
+            ? 'tail -n 1 "$file.partial" | grep -q "^-- Dump completed" || { echo "the dump of $DB did not complete (no closing line)" >&2; exit 4; }'
+            : 'pg_restore --list "$file.partial" > /dev/null || { echo "the dump of $DB does not read back (pg_restore --list)" >&2; exit 4; }';
     return [
         "set -eu",
+        "umask 077",
         'mkdir -p "$DIR"',
+        'chmod 700 "$DIR"',
         "stamp=$(date -u +%Y%m%dT%H%M%SZ)",
         'time=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
         `file="$DIR/$SERVER-$DB-$VERSION-$stamp.${extension}"`,
         // A failed dump leaves nothing behind that could pass for a backup.
         'trap \'rm -f "$file.partial"\' EXIT',
         dump,
+        check,
         'mv "$file.partial" "$file"',
         'bytes=$(stat -c %s "$file")',
         'sha=$(sha256sum "$file" | cut -d" " -f1)',
-        `printf '{"server":"%s","engine":"${engine}","database":"%s","service":"%s","version":"%s","file":"%s","time":"%s","bytes":%s,"sha256":"%s"}\\n' "$SERVER" "$DB" "$SERVICE" "$VERSION" "$file" "$time" "$bytes" "$sha"`,
+        // Retention: only this server's and database's own dumps, only after this one succeeded.
+        `find "$DIR" -maxdepth 1 -type f -name "$SERVER-$DB-*.${extension}" -mtime +"$RETENTION_DAYS" ! -path "$file" -delete`,
+        `find "$DIR" -maxdepth 1 -type f -name "$SERVER-$DB-*.${extension}.partial" -mmin +60 -delete`,
+        `printf '%s\\t%s\\t%s\\t%s\\n' "$file" "$bytes" "$sha" "$time"`,
     ].join("\n");
 }
 
-/** Parses the line a backup script printed; anything else is an error with the text. */
-export function parseBackupRecord(stdout: string): BackupRecord {
+/** What a backup is of: fills the record around the line the script printed. */
+export interface BackupSubject {
+    server: string;
+    engine: DatabaseEngine;
+    database: string;
+    service: string;
+    version: string;
+}
+
+/** Builds the record from the script's last line; anything else is an error with (the start of) the text. */
+export function parseBackupRecord(stdout: string, subject: BackupSubject): BackupRecord {
     const line = stdout.trim().split("\n").pop() ?? "";
-    let value: unknown;
-    try {
-        value = JSON.parse(line);
-    } catch {
-        throw new Error(`a backup printed no record: ${JSON.stringify(stdout.slice(0, 200))}`);
+    const [file = "", bytes = "", sha256 = "", time = "", ...rest] = line.split("\t");
+    if (rest.length > 0 || !file.startsWith("/") || !/^\d+$/.test(bytes) || !/^[0-9a-f]{64}$/.test(sha256) || Number.isNaN(Date.parse(time))) {
+        throw new Error(`a backup printed no record (file, size, sha256, time): ${JSON.stringify(stdout.slice(0, 200))}`);
     }
-    const record = value as Partial<BackupRecord>;
-    const fields: (keyof BackupRecord)[] = ["server", "engine", "database", "service", "version", "file", "time", "bytes", "sha256"];
-    const missing = fields.filter((field) => record[field] === undefined || record[field] === "");
-    if (missing.length > 0 || !/^[0-9a-f]{64}$/.test(String(record.sha256)) || typeof record.bytes !== "number") {
-        throw new Error(`a backup record lacks ${missing.join(", ") || "a valid sha256 or size"}: ${line}`);
-    }
-    return record as BackupRecord;
+    return { ...subject, file, time, bytes: Number(bytes), sha256 };
+}
+
+/** One database to back up, with how to reach its server (the password stays apart until the call). */
+export interface BackupTarget extends BackupSubject {
+    host: string;
+    port: number;
+    user: string;
+    tls: TlsMode;
+    caFile?: string;
+}
+
+/** The environment of one backup run: exactly what the script reads, nothing of the caller's. */
+export function backupEnvironment(target: BackupTarget, password: string, location: string, retentionDays: number): Record<string, string> {
+    const credentials =
+        target.engine === "mariadb"
+            ? { MYSQL_PWD: password, ...(target.caFile ? { CA_FILE: target.caFile } : {}) }
+            : { PGPASSWORD: password, PGSSLMODE: target.tls, ...(target.caFile ? { PGSSLROOTCERT: target.caFile } : {}) };
+    return {
+        SERVER: target.server,
+        HOST: target.host,
+        PORT: String(target.port),
+        USER: target.user,
+        DB: target.database,
+        DIR: location,
+        VERSION: target.version,
+        RETENTION_DAYS: String(retentionDays),
+        ...credentials,
+    };
 }
 
 /** The version whose arrival takes backups and runs migrations: green's (new versions land on green). */

@@ -1,5 +1,6 @@
 // Blue/green release: order, ladder, health gate, traffic backends (HAProxy, nginx), the release gate and the components.
 export * from "./backup";
+export * from "./data-change";
 export * from "./evidence";
 export * from "./gate";
 export * from "./gate-builder";

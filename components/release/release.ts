@@ -70,6 +70,7 @@ export class Release extends pulumi.ComponentResource {
                     localAppsDir: args.localAppsDir,
                     databases: databasesOf(service, args.databases, args.adminPasswords),
                     backupLocation: args.databases.backups.location,
+                    retentionDays: args.databases.backups.localRetentionDays,
                 },
                 { parent: this, dependsOn: [...new Set(waitFor)] },
             );

@@ -1,8 +1,9 @@
 // One service's release: its colours deployed (local stack), then its traffic shifted behind the health gate.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { DatabaseServerSpec, DatabaseSpec, ServiceSpec } from "../config";
-import { parseBackupRecord, releaseTargetVersion, renderBackupScript, type BackupRecord } from "./backup";
+import { shellQuote, type DatabaseServerSpec, type DatabaseSpec, type ServiceSpec } from "../config";
+import { releaseTargetVersion, type BackupRecord } from "./backup";
+import { DataChange } from "./data-change";
 import type { HealthGateSettings } from "./health";
 import { COLOURS, type Weights } from "./ladder";
 import type { TrafficBackend } from "./traffic";
@@ -31,8 +32,9 @@ export interface ReleasedServiceArgs {
     localAppsDir?: string;
     /** The databases the service uses: backed up when its target version changes. */
     databases: ServiceDatabase[];
-    /** Where the backups go. */
+    /** Where the backups go, and how many days they are kept there. */
     backupLocation: string;
+    retentionDays: number;
 }
 
 /** What a service's release looks like after the `up`. */
@@ -45,6 +47,12 @@ export interface ServiceReleaseState {
 /** A script that puts `$VERSION` into `$FILE` atomically: the app reports it from its next request on. */
 export const LOCAL_DEPLOY_SCRIPT = 'mkdir -p "$(dirname "$FILE")" && printf \'%s\\n\' "$VERSION" > "$FILE.tmp" && mv "$FILE.tmp" "$FILE"';
 
+/**
+ * The local deploy script under an explicit environment: the command provider hands a local command
+ * our whole environment, so the script starts itself again with only what it needs.
+ */
+export const LOCAL_DEPLOY_COMMAND = `exec env -i PATH="$PATH" VERSION="$VERSION" FILE="$FILE" /bin/sh -c ${shellQuote(LOCAL_DEPLOY_SCRIPT)}`;
+
 export class ReleasedService extends pulumi.ComponentResource {
     /** The weights the backend reported after the shift. */
     public readonly weights: pulumi.Output<Weights>;
@@ -56,6 +64,40 @@ export class ReleasedService extends pulumi.ComponentResource {
         super("platform:release:Service", name, {}, opts);
         const { service, gate } = args;
 
+        // Backups, then the migration, in one step once per target version, so a migration never
+        // runs without fresh backups taken for it; then the deploy; then traffic. Each waits for the
+        // one before it: a failed backup leaves green's version where it was.
+        const target = releaseTargetVersion(service);
+        const dataChange = new DataChange(
+            `${name}-data`,
+            {
+                service: service.name,
+                version: target,
+                databases: args.databases.map(({ database, server, adminPassword }) =>
+                    pulumi.output(adminPassword).apply((password) => ({
+                        server: server.name,
+                        engine: server.engine,
+                        database: database.database,
+                        service: service.name,
+                        version: target,
+                        host: server.admin.host,
+                        port: server.admin.port,
+                        user: server.admin.user,
+                        tls: server.admin.tls.mode,
+                        ...(server.admin.tls.caFile === undefined ? {} : { caFile: server.admin.tls.caFile }),
+                        password,
+                    })),
+                ),
+                backupLocation: args.backupLocation,
+                retentionDays: args.retentionDays,
+                ...(service.migrationCommand === undefined ? {} : { migrationCommand: service.migrationCommand }),
+                // The migration runs against the new colour, before it is deployed and takes traffic.
+                colour: "green",
+                address: service.green.address,
+            },
+            { parent: this, dependsOn: [gate] },
+        );
+
         const deployments =
             args.localAppsDir === undefined
                 ? []
@@ -64,70 +106,23 @@ export class ReleasedService extends pulumi.ComponentResource {
                           new command.local.Command(
                               `${name}-${colour}-deploy`,
                               {
-                                  create: LOCAL_DEPLOY_SCRIPT,
+                                  create: LOCAL_DEPLOY_COMMAND,
                                   environment: {
                                       VERSION: service[colour].version,
                                       FILE: `${args.localAppsDir}/${service.name}-${colour}.version`,
                                   },
                                   logging: "none",
                               },
-                              { parent: this, dependsOn: [gate] },
+                              { parent: this, dependsOn: [gate, dataChange] },
                           ),
-                  );
-
-        // Backups, then migrations, then traffic: each runs once per target version (its trigger),
-        // so a weight step alone never repeats them.
-        const target = releaseTargetVersion(service);
-        const backups = args.databases.map(
-            ({ database, server, adminPassword }) =>
-                new command.local.Command(
-                    `${name}-backup-${database.name}`,
-                    {
-                        create: renderBackupScript(server.engine, server.admin.tls.mode),
-                        triggers: [target],
-                        environment: {
-                            SERVER: server.name,
-                            HOST: server.admin.host,
-                            PORT: String(server.admin.port),
-                            USER: server.admin.user,
-                            DB: database.database,
-                            DIR: args.backupLocation,
-                            SERVICE: service.name,
-                            VERSION: target,
-                            ...(server.engine === "mariadb"
-                                ? { MYSQL_PWD: adminPassword, ...(server.admin.tls.caFile ? { CA_FILE: server.admin.tls.caFile } : {}) }
-                                : {
-                                      PGPASSWORD: adminPassword,
-                                      PGSSLMODE: server.admin.tls.mode,
-                                      ...(server.admin.tls.caFile ? { PGSSLROOTCERT: server.admin.tls.caFile } : {}),
-                                  }),
-                        },
-                        logging: "none",
-                    },
-                    { parent: this, dependsOn: [gate] },
-                ),
-        );
-        const migration =
-            service.migrationCommand === undefined
-                ? undefined
-                : new command.local.Command(
-                      `${name}-migrate`,
-                      {
-                          create: service.migrationCommand,
-                          triggers: [target],
-                          // The migration runs against the new colour, which already runs the target version.
-                          environment: { SERVICE: service.name, VERSION: target, COLOUR: "green", ADDRESS: service.green.address },
-                      },
-                      { parent: this, dependsOn: [gate, ...backups, ...deployments] },
                   );
 
         const shift = args.traffic.shift(
             `${name}-traffic`,
             { service, ladder: args.ladder, healthGate: args.healthGate, drainSeconds: args.drainSeconds },
-            { parent: this, dependsOn: [gate, ...deployments, ...backups, ...(migration ? [migration] : [])] },
+            { parent: this, dependsOn: [gate, dataChange, ...deployments] },
         );
-        // The record holds no secret; its stdout is secret only because the password was an input.
-        this.backups = pulumi.all(backups.map((b) => pulumi.unsecret(b.stdout).apply(parseBackupRecord)));
+        this.backups = dataChange.backups;
         this.weights = shift.observed;
         this.state = shift.observed.apply((weights) => ({
             backend: args.traffic.kind,

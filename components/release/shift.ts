@@ -2,7 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { healthGateFailure, REAL_CLOCK, waitUntilHealthy, type Clock, type HealthGateSettings } from "./health";
 import { checkWeightMove, COLOURS, type Colour, type Weights } from "./ladder";
-import { httpGet, type SshAccess } from "./transport";
+import { httpGet, type SshAccess } from "../remote/transport";
 
 /** One colour as a traffic provider sees it. */
 export interface ColourTarget {

@@ -6,7 +6,8 @@ import type { Colour, Weights } from "./ladder";
 import { HaproxyWeights } from "./haproxy/weights";
 import { NginxWeights } from "./nginx/weights";
 import type { ColourTarget } from "./shift";
-import type { SshAccess } from "./transport";
+import { requireHostKey } from "../remote/pinning";
+import type { SshAccess } from "../remote/transport";
 
 export interface TrafficShiftArgs {
     service: ServiceSpec;
@@ -37,7 +38,8 @@ export interface TrafficBackend {
 function sshAccess(target: SshTarget | undefined, key: pulumi.Output<string> | undefined, what: string): pulumi.Output<SshAccess> | undefined {
     if (target === undefined) return undefined;
     if (key === undefined) throw new Error(`${what} is reached over ssh but has no private key (secret sshPrivateKey.${what})`);
-    return pulumi.output(key).apply((privateKey) => ({ host: target.host, port: target.port, user: target.user, privateKey }));
+    const hostKey = requireHostKey(target, `release.${what}.ssh`);
+    return pulumi.output(key).apply((privateKey) => ({ host: target.host, port: target.port, user: target.user, privateKey, hostKey }));
 }
 
 function colourTarget(service: ServiceSpec, colour: Colour): ColourTarget {

@@ -320,7 +320,7 @@ function specOf(s: FixtureServer): DatabaseServerSpec {
         version: undefined,
         admin: { host: s.host, port: s.port, user: "admin", tls: { mode: "disable", caFile: undefined } },
         appHost: s.appHost,
-        ssh: { host: s.host, port: 22, user: "root" },
+        ssh: { host: s.host, port: 22, user: "root", hostKey: s.hostKey },
         firewall: s.firewall,
         maxDatabases: undefined,
         databases: [],

@@ -1,11 +1,13 @@
 // MariaDB service users through the real CLI on both local MariaDB servers: create, access, drift and its repair, secrets.
+import * as fs from "node:fs";
 import * as net from "node:net";
 import * as mariadb from "mariadb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MARIADB_DATABASE_TYPE } from "../../components/databases/mariadb/database";
 import { nativePasswordHash } from "../../components/databases/mariadb/password";
 import { MARIADB_SERVICE_USER_TYPE } from "../../components/databases/mariadb/user";
-import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaQuery, PLESK_STANDIN, type MariaDbTarget } from "../support/servers";
+import { tlsClientOptions } from "../../components/databases/tls";
+import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaQuery, PLESK_STANDIN, TEST_CA_FILE, type MariaDbTarget } from "../support/servers";
 import { changingSteps, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
 import { prefixDatabaseNames } from "../support/stack-config";
 
@@ -41,12 +43,15 @@ function declaredGrants(name: string): string[] {
     const account = `\`${svc(name)}\`@\`${APP_HOST}\``;
     return [
         `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, REFERENCES, INDEX, ALTER ON \`${db(name).replace(/_/g, "\\_")}\`.* TO ${account}`,
-        `GRANT USAGE ON *.* TO ${account} IDENTIFIED BY PASSWORD '<hash>'`,
+        `GRANT USAGE ON *.* TO ${account} IDENTIFIED BY PASSWORD '<hash>' REQUIRE SSL`,
     ];
 }
 
-/** Connects as a service user, optionally from a given local address; resolves to `SELECT 1` or rejects with the server's refusal. */
-async function selectOneAs(target: MariaDbTarget, user: string, password: string, database: string, localAddress?: string): Promise<number> {
+/**
+ * Connects as a service user over TLS verified with the test CA (or without TLS), optionally from a
+ * given local address; resolves to `SELECT 1` or rejects with the server's refusal.
+ */
+async function selectOneAs(target: MariaDbTarget, user: string, password: string, database: string, localAddress?: string, tls = true): Promise<number> {
     const conn = await mariadb.createConnection({
         host: target.host,
         port: target.port,
@@ -54,6 +59,7 @@ async function selectOneAs(target: MariaDbTarget, user: string, password: string
         password,
         database,
         connectTimeout: 5000,
+        ssl: tls ? (tlsClientOptions(target.host, "verify-full", TEST_CA_FILE, (file) => fs.readFileSync(file, "utf8")) as mariadb.ConnectionConfig["ssl"]) : undefined,
         ...(localAddress ? { stream: () => net.connect({ host: target.host, port: target.port, localAddress }) } : {}),
     });
     try {
@@ -126,8 +132,8 @@ describe("MariaDB service users, real CLI", () => {
                 "SELECT User, Host, ssl_type FROM mysql.user WHERE User LIKE ? ORDER BY User",
                 [`svc\\_${PREFIX.replace("_", "\\_")}%`],
             );
-            // Bound to the app host only, never '%'; the loopback servers have no TLS, so none is required.
-            expect(users).toEqual(DATABASES[server]!.map((name) => ({ User: svc(name), Host: APP_HOST, ssl_type: "" })).sort((a, b) => (a.User < b.User ? -1 : 1)));
+            // Bound to the app host only, never '%'; the servers have TLS (the admin connects with verify-full), so it is required.
+            expect(users).toEqual(DATABASES[server]!.map((name) => ({ User: svc(name), Host: APP_HOST, ssl_type: "ANY" })).sort((a, b) => (a.User < b.User ? -1 : 1)));
         }
 
         const again = await ws.previewJson();
@@ -165,13 +171,13 @@ describe("MariaDB service users, real CLI", () => {
         }
     });
 
-    test("drift by hand (privilege revoked, privileges added, password changed, TLS required) shows in preview --refresh; up repairs it", async () => {
+    test("drift by hand (privilege revoked, privileges added, password changed, TLS no longer required) shows in preview --refresh; up repairs it", async () => {
         await mariaQuery(PLESK_STANDIN, `REVOKE INDEX ON \`${db("main").replace(/_/g, "\\_")}\`.* FROM '${svc("main")}'@'${APP_HOST}'`);
         await mariaQuery(EXTERNAL_MARIADB_STANDIN, `GRANT DROP ON \`${db("crm").replace(/_/g, "\\_")}\`.* TO '${svc("crm")}'@'${APP_HOST}'`);
         await mariaQuery(EXTERNAL_MARIADB_STANDIN, `GRANT PROCESS ON *.* TO '${svc("crm")}'@'${APP_HOST}'`);
         await mariaQuery(EXTERNAL_MARIADB_STANDIN, `GRANT SELECT ON \`${db("games")}\`.* TO '${svc("crm")}'@'${APP_HOST}'`);
         await mariaQuery(PLESK_STANDIN, `ALTER USER '${svc("votes")}'@'${APP_HOST}' IDENTIFIED BY ?`, [HAND_PASSWORD]);
-        await mariaQuery(EXTERNAL_MARIADB_STANDIN, `ALTER USER '${svc("games")}'@'${APP_HOST}' REQUIRE SSL`);
+        await mariaQuery(EXTERNAL_MARIADB_STANDIN, `ALTER USER '${svc("games")}'@'${APP_HOST}' REQUIRE NONE`);
         expect(await selectOneAs(PLESK_STANDIN, svc("votes"), HAND_PASSWORD, db("votes"))).toBe(1);
 
         // Without --refresh the state does not know: the preview is clean.
@@ -188,7 +194,7 @@ describe("MariaDB service users, real CLI", () => {
             extraGrants: ["PROCESS ON *.*", `SELECT ON \`${db("games")}\`.*`],
         });
         expect(read.get("plesk-it3_votes-user")).toMatchObject({ passwordState: "changed outside Pulumi", extraGrants: [] });
-        expect(read.get("mariadb-ext-it3_games-user")).toMatchObject({ tls: "SSL", passwordState: "as declared" });
+        expect(read.get("mariadb-ext-it3_games-user")).toMatchObject({ tls: "NONE", passwordState: "as declared" });
         // Nothing is replaced or deleted to repair drift, and the databases are untouched.
         expect(changingSteps(drift).filter((step) => step.op !== "update" && step.op !== "refresh")).toEqual([]);
 
@@ -198,7 +204,7 @@ describe("MariaDB service users, real CLI", () => {
         expect(updateBlock(shown.output, "mariadb-ext-it3_crm-user")).toMatch(/~ extraGrants\s*: \[\s*- \[0\]: "PROCESS ON \*\.\*"/);
         expect(updateBlock(shown.output, "mariadb-ext-it3_crm-user")).toMatch(/~ privileges\s*:[\s\S]*"DROP" =>/);
         expect(updateBlock(shown.output, "plesk-it3_votes-user")).toMatch(/~ passwordState\s*: "changed outside Pulumi" => "as declared"/);
-        expect(updateBlock(shown.output, "mariadb-ext-it3_games-user")).toMatch(/~ tls\s*: "SSL" => "NONE"/);
+        expect(updateBlock(shown.output, "mariadb-ext-it3_games-user")).toMatch(/~ tls\s*: "NONE" => "SSL"/);
 
         const up = await cli(ws.up(["--refresh"]));
         expect(up.output).toMatch(/4 updated/);
@@ -207,7 +213,9 @@ describe("MariaDB service users, real CLI", () => {
         for (const { name, target } of ALL) expect(await showGrants(target, name)).toEqual(declaredGrants(name));
         expect(await selectOneAs(PLESK_STANDIN, svc("votes"), passwords.get("votes")!, db("votes"))).toBe(1);
         expect((await refusal(selectOneAs(PLESK_STANDIN, svc("votes"), HAND_PASSWORD, db("votes")))).errno).toBe(1045);
-        expect(await mariaQuery(EXTERNAL_MARIADB_STANDIN, "SELECT ssl_type FROM mysql.user WHERE User = ?", [svc("games")])).toEqual([{ ssl_type: "" }]);
+        expect(await mariaQuery(EXTERNAL_MARIADB_STANDIN, "SELECT ssl_type FROM mysql.user WHERE User = ?", [svc("games")])).toEqual([{ ssl_type: "ANY" }]);
+        // Required again: the same login without TLS is refused.
+        expect((await refusal(selectOneAs(EXTERNAL_MARIADB_STANDIN, svc("games"), passwords.get("games")!, db("games"), undefined, false))).errno).toBe(1045);
         expect(await selectOneAs(EXTERNAL_MARIADB_STANDIN, svc("games"), passwords.get("games")!, db("games"))).toBe(1);
 
         expect(changingSteps(await ws.previewJson(["--refresh"])).filter((s) => s.op !== "refresh")).toEqual([]);

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pgHbaMarkers, pgHbaScript, renderPgHbaBlock } from "../../components/databases/postgres/hba";
-import { dropTestObjects, LOCAL_SERVER_STATE, PG_TLS_CA_FILE, pgQuery, removePgHbaBlock } from "../support/servers";
+import { dropTestObjects, LOCAL_SERVER_STATE, TEST_CA_FILE, pgQuery, removePgHbaBlock } from "../support/servers";
 import { changingSteps, PROJECT_ROOT, RP_CACHE, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
 
 /** Own names (mo_it4_*) and an own stack name, so its managed block never touches the local stack's. */
@@ -27,7 +27,7 @@ function postgresOnly(config: StackConfigMap): void {
     const pg = databases.servers[SERVER]!;
     databases.servers = { [SERVER]: pg };
     pg.databases = NAMES.map((name) => ({ name, description: `test ${name}` }));
-    pg.admin.tls = { mode: "verify-full", caFile: PG_TLS_CA_FILE };
+    pg.admin.tls = { mode: "verify-full", caFile: TEST_CA_FILE };
     const services = config["release-platform:services"] as Record<string, { databases?: string[] }>;
     for (const service of Object.values(services)) delete service.databases;
     services["api"]!.databases = [IDP];
@@ -57,7 +57,7 @@ async function connectAs(user: string, password: string, database: string, tls: 
         password,
         database,
         connectionTimeoutMillis: 10_000,
-        ssl: tls ? { ca: fs.readFileSync(PG_TLS_CA_FILE, "utf8") } : false,
+        ssl: tls ? { ca: fs.readFileSync(TEST_CA_FILE, "utf8") } : false,
     });
     try {
         await client.connect();

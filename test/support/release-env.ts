@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { colourWeights, parseServersState } from "../../components/release/haproxy/runtime";
 import { HAPROXY_SERVERS } from "../../components/release/haproxy/weights";
 import type { Weights } from "../../components/release/ladder";
-import { haproxyRuntime } from "../../components/release/transport";
+import { haproxyRuntime } from "../../components/remote/transport";
 import { dropTestObjects, removePgHbaBlock } from "./servers";
 import { PROJECT_ROOT, type StackConfigMap, type Workspace } from "./workspace";
 

@@ -12,8 +12,8 @@ export interface MariaDbTarget {
 
 /** Where scripts/local-servers.sh keeps server state: the PostgreSQL test CA, the local sshd. */
 export const LOCAL_SERVER_STATE = process.env.RP_SERVER_STATE ?? "/var/lib/release-platform";
-/** The CA that signed the local PostgreSQL's certificate (for sslmode verify-full). */
-export const PG_TLS_CA_FILE = process.env.RP_PG_CA_FILE ?? `${LOCAL_SERVER_STATE}/pg-tls/ca.crt`;
+/** The local test CA: it signed the certificates of the local PostgreSQL and MariaDB servers (verify-full). */
+export const TEST_CA_FILE = process.env.RP_TEST_CA_FILE ?? `${LOCAL_SERVER_STATE}/tls/ca.crt`;
 
 export const PLESK_STANDIN: MariaDbTarget = { host: "127.0.0.1", port: 3306, user: "root" };
 export const EXTERNAL_MARIADB_STANDIN: MariaDbTarget = { host: "127.0.0.1", port: 3307, user: "root" };

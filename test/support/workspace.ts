@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parsePlatformConfig } from "../../components/config";
-import { localSecretValues, readStackConfig } from "../../scripts/local-secrets";
+import { localHostKeyPins, localSecretValues, localSshdHostKey, readStackConfig, setConfigPlace } from "../../scripts/local-secrets";
 import { PveEmulator, type PveEmulatorOptions } from "./pve-emulator";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -105,6 +105,8 @@ export class Workspace {
         // The stack file is copied without a salt: the throwaway backend gets its own passphrase salt.
         const doc = parseYaml(fs.readFileSync(source, "utf8")) as { config: StackConfigMap };
         options.editConfig?.(doc.config);
+        // Like `npm start`: the local sshd's host key is pinned wherever the config points at it.
+        for (const pin of localHostKeyPins(doc.config)) setConfigPlace(doc.config, pin, localSshdHostKey());
         const cluster = doc.config["release-platform:cluster"] as { endpoint?: string } | undefined;
         const wantsEmulator = options.pveEmulator ?? cluster?.endpoint === LOCAL_PVE_ENDPOINT;
         const pve = wantsEmulator && cluster ? await PveEmulator.start(typeof options.pveEmulator === "object" ? options.pveEmulator : {}) : undefined;

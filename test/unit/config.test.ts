@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { TEST_HOST_KEY } from "../support/keys";
 
 import {
     CONFIG_NAMESPACE,
@@ -16,6 +17,7 @@ import {
     listDatabases,
     loadPlatformSpec,
     parsePlatformConfig,
+    projectConfigKeys,
     readPlatformSecrets,
     requiredSecretKeys,
     topologicalOrder,
@@ -400,7 +402,41 @@ const RULES: [string, (c: RawConfig) => void, string[]][] = [
     [
         "a production admin connection without TLS",
         (c) => Object.assign(c.databases.servers["plesk"]?.admin ?? {}, { tls: { mode: "disable" } }),
-        ["databases.servers.plesk.admin.tls.mode: production admin connections must use TLS (require, verify-ca or verify-full)"],
+        ["databases.servers.plesk.admin.tls.mode: production admin connections must verify the server: verify-full with caFile (or verify-ca with a reason), not disable"],
+    ],
+    [
+        "a production admin connection that encrypts but trusts anyone (require)",
+        (c) => Object.assign(c.databases.servers["postgres-ext"]?.admin ?? {}, { tls: { mode: "require" } }),
+        ["databases.servers.postgres-ext.admin.tls.mode: production admin connections must verify the server: verify-full with caFile (or verify-ca with a reason), not require"],
+    ],
+    [
+        "verify-full without the CA that signed the server's certificate",
+        (c) => Object.assign(c.databases.servers["plesk"]?.admin ?? {}, { tls: { mode: "verify-full" } }),
+        ["databases.servers.plesk.admin.tls.caFile: verify-full needs the CA that signed the server's certificate (an absolute path on the machine that runs Pulumi)"],
+    ],
+    [
+        "verify-ca without a reason",
+        (c) => Object.assign(c.databases.servers["postgres-ext"]?.admin ?? {}, { tls: { mode: "verify-ca", caFile: "/etc/ca.crt" } }),
+        ["databases.servers.postgres-ext.admin.tls.reason: verify-ca does not check the host name: say why verify-full cannot be used"],
+    ],
+    [
+        "verify-ca on MariaDB",
+        (c) => Object.assign(c.databases.servers["plesk"]?.admin ?? {}, { tls: { mode: "verify-ca", caFile: "/etc/ca.crt", reason: "shared certificate" } }),
+        ["databases.servers.plesk.admin.tls.mode: verify-ca is for PostgreSQL: MariaDB's clients verify the certificate only with its host name, use verify-full"],
+    ],
+    [
+        "an ssh target without a pinned host key",
+        (c) => delete (c.databases.servers["mariadb-ext"]?.ssh as { hostKey?: string }).hostKey,
+        [
+            "databases.servers.mariadb-ext.ssh.hostKey: production pins every SSH host key: set it to the host's public key (`ssh-keyscan -t ed25519 -p <port> <host>`, checked against the host's own /etc/ssh/ssh_host_ed25519_key.pub)",
+        ],
+    ],
+    [
+        "a traffic ssh target without a pinned host key",
+        (c) => delete (c.release?.traffic?.nginx?.ssh as { hostKey?: string }).hostKey,
+        [
+            "release.traffic.nginx.ssh.hostKey: production pins every SSH host key: set it to the host's public key (`ssh-keyscan -t ed25519 -p <port> <host>`, checked against the host's own /etc/ssh/ssh_host_ed25519_key.pub)",
+        ],
     ],
     // Cluster
     [
@@ -711,5 +747,105 @@ describe("dependency graph helpers", () => {
         ["cycle members are left out", { a: ["b"], b: ["a"], c: [] }, [], ["c"]],
     ])("topologicalOrder: %s", (_name, edges, preferred, order) => {
         expect(topologicalOrder(graph(edges), preferred)).toEqual(order);
+    });
+});
+
+describe("values that could reach a shell, ssh, socat, a file name or a record are refused at load, with their path", () => {
+    const interpreterCases: [string, (c: RawConfig) => void, string][] = [
+        [
+            "an ssh user that ssh would read as an option",
+            (c) => Object.assign(c.databases.servers["mariadb-ext"]?.ssh ?? {}, { user: "-oProxyCommand=touch /tmp/pwned" }),
+            "databases.servers.mariadb-ext.ssh.user: must be a login name: lowercase letters, digits, '_' or '-', starting with a letter or '_', at most 32 characters",
+        ],
+        [
+            "an ssh user with a shell character",
+            (c) => Object.assign(c.release?.traffic?.haproxy?.ssh ?? {}, { user: "deploy;id" }),
+            "release.traffic.haproxy.ssh.user: must be a login name: lowercase letters, digits, '_' or '-', starting with a letter or '_', at most 32 characters",
+        ],
+        [
+            "an ssh host that starts like an option",
+            (c) => Object.assign(c.databases.servers["plesk"]?.ssh ?? {}, { host: "-oProxyCommand=x" }),
+            "databases.servers.plesk.ssh.host: must be a host name or an IPv4 address (letters, digits, '.', '-'; not starting with '-')",
+        ],
+        [
+            "a host key with a second known_hosts line smuggled in",
+            (c) => Object.assign(c.databases.servers["plesk"]?.ssh ?? {}, { hostKey: `${TEST_HOST_KEY}\n* ssh-ed25519 AAAA` }),
+            "databases.servers.plesk.ssh.hostKey: must be the host's public key as `<type> <base64>` (e.g. `ssh-ed25519 AAAAC3Nza...`: the last two fields of `ssh-keyscan -t ed25519 -p <port> <host>`)",
+        ],
+        [
+            "a host key whose base64 is not a key of its type",
+            (c) => Object.assign(c.databases.servers["plesk"]?.ssh ?? {}, { hostKey: "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ==" }),
+            "databases.servers.plesk.ssh.hostKey: must be the host's public key as `<type> <base64>` (e.g. `ssh-ed25519 AAAAC3Nza...`: the last two fields of `ssh-keyscan -t ed25519 -p <port> <host>`)",
+        ],
+        [
+            "a HAProxy admin address that socat would execute",
+            (c) => Object.assign(c.release?.traffic?.haproxy ?? {}, { admin: "/run/haproxy/admin.sock!!EXEC:touch /tmp/pwned" }),
+            "release.traffic.haproxy.admin: must be a unix socket path (an absolute path of plain segments) or host:port",
+        ],
+        [
+            "a HAProxy admin address of another socat kind",
+            (c) => Object.assign(c.release?.traffic?.haproxy ?? {}, { admin: "SYSTEM:id" }),
+            "release.traffic.haproxy.admin: must be a unix socket path (an absolute path of plain segments) or host:port",
+        ],
+        [
+            "a version with a path separator (it names the backup file)",
+            (c) => Object.assign(c.services["api"]?.green ?? {}, { version: "1.2.0/x" }),
+            "services.api.green.version: must be a semantic version (1.2.0) or a tag of letters, digits, '.', '_', '+' or '-' starting with a letter or digit (at most 128 characters)",
+        ],
+        [
+            "a version with a quote (it goes into records)",
+            (c) => Object.assign(c.services["api"]?.blue ?? {}, { version: 'v"1' }),
+            "services.api.blue.version: must be a semantic version (1.2.0) or a tag of letters, digits, '.', '_', '+' or '-' starting with a letter or digit (at most 128 characters)",
+        ],
+        [
+            "a backup location with a parent step",
+            (c) => Object.assign(c.databases, { backups: { location: "/var/backups/../../etc" } }),
+            "databases.backups.location: must be an absolute path of segments made of letters, digits, '.', '_', '+' or '-' (a segment starts with a letter, digit or '_'; no '..')",
+        ],
+        [
+            "an upstream file with a shell substitution",
+            (c) => Object.assign(c.release?.traffic?.nginx ?? {}, { upstreamFile: "/etc/nginx/$(id).conf" }),
+            "release.traffic.nginx.upstreamFile: must be an absolute path of segments made of letters, digits, '.', '_', '+' or '-' (a segment starts with a letter, digit or '_'; no '..')",
+        ],
+        [
+            "a health path with a query and a quote",
+            (c) => Object.assign(c.services["api"] ?? {}, { healthPath: "/health?x='" }),
+            "services.api.healthPath: must be a path starting with / of letters, digits, '.', '_', '~', '/' or '-'",
+        ],
+        [
+            "an admin user with a space",
+            (c) => Object.assign(c.databases.servers["plesk"]?.admin ?? {}, { user: "admin --skip-ssl" }),
+            "databases.servers.plesk.admin.user: must be a user name of letters, digits, '_', '.' or '-', starting with a letter, digit or '_'",
+        ],
+    ];
+
+    test.each(interpreterCases)("refuses %s", (_name, edit, line) => {
+        expect(productionWith(edit)).toEqual([line]);
+    });
+
+    test("the committed stacks pass, with every ssh target pinned and every admin connection verified outside local", () => {
+        for (const stack of ["staging", "production"]) {
+            const spec = specOf(stack);
+            for (const server of spec.databases.servers) {
+                expect(server.admin.tls.mode, `${stack} ${server.name}`).toBe("verify-full");
+                expect(server.admin.tls.caFile, `${stack} ${server.name}`).toBe("/etc/release-platform/db-ca.crt");
+                expect(server.ssh?.hostKey, `${stack} ${server.name}`).toMatch(/^ssh-ed25519 AAAA/);
+            }
+        }
+        for (const server of specOf("local").databases.servers) expect(server.admin.tls.mode).toBe("verify-full");
+    });
+
+    test("a stack key the loader does not know is named as unknown (a typo in a section name is not only 'required')", () => {
+        const raw = readStackConfig("production");
+        const { databases, ...rest } = raw;
+        const misspelt: Record<string, unknown> = { ...rest, databasez: databases };
+        const reader = {
+            get: (key: string) => (key in misspelt ? (typeof misspelt[key] === "string" ? (misspelt[key] as string) : JSON.stringify(misspelt[key])) : undefined),
+            getObject: <T,>(key: string) => misspelt[key] as T | undefined,
+        };
+        expect(() => loadPlatformSpec(reader, Object.keys(misspelt))).toThrow(
+            /release-platform:databasez: unknown config key \(expected one of environment, databases, cluster, services, release, local\)/,
+        );
+        expect(projectConfigKeys({ "release-platform:databasez": "{}", "aws:region": "x", "release-platform:environment": "production" })).toEqual(["databasez", "environment"]);
     });
 });

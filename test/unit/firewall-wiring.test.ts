@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { DatabaseServerSpec, FirewallKind } from "../../components/config";
 // Importing declares nothing: resources are only created by the calls below, after the mocks are set.
 import * as firewall from "../../components/databases/firewall";
+import { TEST_HOST_KEY } from "../support/keys";
 
 interface Recorded {
     type: string;
@@ -50,7 +51,7 @@ function server(name: string, kind: FirewallKind): DatabaseServerSpec {
         version: "15",
         admin: { host: "10.10.30.22", port: 5432, user: "postgres", tls: { mode: "require", caFile: undefined } },
         appHost: "10.10.20.10",
-        ssh: { host: "10.10.30.22", port: 2200, user: "deploy" },
+        ssh: { host: "10.10.30.22", port: 2200, user: "deploy", hostKey: TEST_HOST_KEY },
         firewall: kind,
         maxDatabases: undefined,
         databases: [],
@@ -94,6 +95,7 @@ describe("declareHostFirewall", () => {
                     port: 2200,
                     user: "deploy",
                     privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n",
+                    hostKey: TEST_HOST_KEY,
                     dialErrorLimit: 10,
                     perDialTimeout: 15,
                 },
@@ -111,13 +113,13 @@ describe("declareHostFirewall", () => {
 
     test("ufw: the rules are in the script itself, nothing on stdin", async () => {
         const spec = server("pg-ufw", "ufw");
-        firewall.declareHostFirewall(new Parent("p-ufw"), spec, pulumi.secret("key"), { hostKey: "ssh-ed25519 AAAAC3Nz host" });
+        firewall.declareHostFirewall(new Parent("p-ufw"), spec, pulumi.secret("key"));
         const command = await declared("pg-ufw-firewall-ufw");
         expect(command.inputs.create).toBe(firewall.renderUfwApplyScript(spec));
         expect(command.inputs.delete).toBe(firewall.renderUfwRemoveScript(spec));
         expect(command.inputs.stdin).toBeUndefined();
         expect(command.inputs.triggers).toBeUndefined();
-        expect((command.inputs.connection as { value: { hostKey?: string } }).value.hostKey).toBe("ssh-ed25519 AAAAC3Nz host");
+        expect((command.inputs.connection as { value: { hostKey?: string } }).value.hostKey).toBe(TEST_HOST_KEY);
     });
 
     test("the command replaces delete-first, so an old delete never removes the rules a new create applied", async () => {

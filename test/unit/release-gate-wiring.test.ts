@@ -8,6 +8,7 @@ import { listSshTargets, parsePlatformConfig, type PlatformSpec } from "../../co
 import { Platform } from "../../components/platform";
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { readStackConfig } from "../../scripts/local-secrets";
+import { pinLocalSshTargets } from "../support/keys";
 
 interface Registered {
     type: string;
@@ -54,7 +55,7 @@ function revealed(value: unknown): Record<string, unknown> {
 }
 
 function specOf(stack: string): PlatformSpec {
-    return parsePlatformConfig(readStackConfig(path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`)));
+    return parsePlatformConfig(pinLocalSshTargets(readStackConfig(path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`))));
 }
 
 /** Declares the whole platform of a stack; resolves with the gate's registered inputs once they went out. */
@@ -143,17 +144,17 @@ describe("the release gate in the platform", () => {
         expect(gate.release.services.api).toEqual({ blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } });
     });
 
-    test("every release step (deploys, backups, migrations, traffic) depends on the gate; the release waits for it too", async () => {
+    test("every release step (data changes, deploys, traffic) depends on the gate; the release waits for it too", async () => {
         previousOutputs = {};
         await declarePlatform(specOf("local"));
         const steps = registered.filter((r) => r.name.startsWith("release-") && r.type !== RELEASE_GATE_TYPE && !r.type.startsWith("platform:"));
         expect(steps.map((s) => s.name).sort()).toEqual(
             [
-                "release-api-backup-idp",
-                "release-api-backup-main",
+                "release-api-data",
                 "release-api-blue-deploy",
                 "release-api-green-deploy",
                 "release-api-traffic",
+                "release-frontend-data",
                 "release-frontend-blue-deploy",
                 "release-frontend-green-deploy",
                 "release-frontend-traffic",

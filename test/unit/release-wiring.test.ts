@@ -10,6 +10,7 @@ import { ReleaseGate } from "../../components/release/gate";
 import { gateInputs } from "../../components/release/gate-builder";
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { Release } from "../../components/release/release";
+import { DATA_CHANGE_TYPE } from "../../components/release/data-change";
 
 interface Registered {
     type: string;
@@ -25,12 +26,10 @@ beforeAll(() => {
         {
             newResource: (args) => {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-                // A backup command prints its record; the mocks print one for the database it names.
-                const env = revealed(args.inputs.environment);
-                const stdout = args.name.includes("-backup-")
-                    ? JSON.stringify({ server: env.SERVER, engine: "mariadb", database: env.DB, service: env.SERVICE, version: env.VERSION, file: `${String(env.DIR)}/dump`, time: "2026-01-01T00:00:00Z", bytes: 1, sha256: "0".repeat(64) })
-                    : undefined;
-                return { id: `${args.name}-id`, state: { ...args.inputs, observed: args.inputs.weights, stdout } };
+                // A data change records one backup per database it names.
+                const databases = args.type === DATA_CHANGE_TYPE ? (revealed(args.inputs.databases) as unknown as { server: string; engine: string; database: string }[]) : [];
+                const backups = databases.map((db) => ({ server: db.server, engine: db.engine, database: db.database, service: args.inputs.service, version: args.inputs.version, file: `${String(args.inputs.backupLocation)}/dump`, time: "2026-01-01T00:00:00Z", bytes: 1, sha256: "0".repeat(64) }));
+                return { id: `${args.name}-id`, state: { ...args.inputs, observed: args.inputs.weights, backups } };
             },
             call: (args) => args.inputs,
         },
@@ -41,7 +40,7 @@ beforeAll(() => {
 });
 
 /** A value as the mocks see it, with the secret wrapper taken off. */
-function revealed(value: unknown): Record<string, unknown> {
+function revealed(value: unknown): Record<string, unknown> | unknown[] {
     const record = (value ?? {}) as Record<string, unknown>;
     return (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig ? record.value : record) as Record<string, unknown>;
 }
@@ -54,6 +53,13 @@ function specOf(stack: string): PlatformSpec {
             .map(([key, value]) => [key.slice(CONFIG_NAMESPACE.length + 1), value]),
     );
     return parsePlatformConfig(raw);
+}
+
+/** The host key production pins for an ssh target (from Pulumi.production.yaml). */
+function productionHostKey(host: string): string | undefined {
+    const spec = specOf("production");
+    const targets = [...spec.databases.servers.flatMap((s) => (s.ssh ? [s.ssh] : [])), spec.release.traffic.haproxy?.ssh, spec.release.traffic.nginx?.ssh];
+    return targets.find((t) => t?.host === host)?.hostKey;
 }
 
 /** Declares a Release for a stack's spec; resolves once every registration has gone out. */
@@ -103,7 +109,7 @@ describe("Release wiring", () => {
     test("production: one traffic resource per service on its backend, no local deploy step, in release order", async () => {
         const { release } = await declare("production");
         expect(release.order).toEqual(["api", "crm", "frontend", "games", "admin", "website", "n8n"]);
-        const traffic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/release:") && r.type !== RELEASE_GATE_TYPE).map((r) => `${r.type.split(":").pop() ?? ""} ${r.name}`);
+        const traffic = registered.filter((r) => r.name.endsWith("-traffic")).map((r) => `${r.type.split(":").pop() ?? ""} ${r.name}`);
         expect(traffic.sort()).toEqual(
             [
                 "HaproxyWeights release-production-api-traffic",
@@ -126,7 +132,7 @@ describe("Release wiring", () => {
         // Marked secret for the engine (so the state holds it encrypted).
         expect(ssh).toEqual({
             [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-            value: { host: "10.10.40.5", port: 22, user: "deploy", privateKey: "haproxy-key" },
+            value: { host: "10.10.40.5", port: 22, user: "deploy", privateKey: "haproxy-key", hostKey: productionHostKey("10.10.40.5") },
         });
         expect(inputs).toEqual({
             service: "api",
@@ -157,10 +163,10 @@ describe("Release wiring", () => {
         expect(typeof provider).toBe("string");
         expect(recorded).toEqual(JSON.parse(JSON.stringify(inputs)) as ReleaseGateInputs);
         const steps = releaseSteps();
-        // Per service: its traffic resource, a backup per database, its migration, and on the local stack a deploy per colour.
-        const expected = spec.services.reduce((n, s) => n + 1 + s.databases.length + (s.migrationCommand ? 1 : 0) + (spec.local ? 2 : 0), 0);
+        // Per service: its data change (backups, then migration), its traffic resource, and on the local stack a deploy per colour.
+        const expected = spec.services.reduce((n) => n + 2 + (spec.local ? 2 : 0), 0);
         expect(steps.length).toBe(expected);
-        expect(expected).toBeGreaterThan(stack === "production" ? 15 : 5);
+        expect(expected).toBeGreaterThan(stack === "production" ? 13 : 5);
         const withoutGate = steps.filter((step) => !(dependsOn.get(step.name) ?? []).includes("release-gate")).map((step) => step.name);
         expect(withoutGate).toEqual([]);
     });
@@ -184,13 +190,17 @@ describe("Release wiring", () => {
             ["release-local-frontend-blue-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/frontend-blue.version" }],
             ["release-local-frontend-green-deploy", { VERSION: "1.0.0", FILE: "/tmp/release-platform/apps/frontend-green.version" }],
         ]);
+        // Backups and migration, then the deploys, then traffic: a failed backup leaves green's version where it was.
+        expect(dependsOn.get("release-local-api-green-deploy")).toEqual(["release-gate", "release-local-api-data"]);
         expect(dependsOn.get("release-local-api-traffic")).toEqual([
             "release-gate",
+            "release-local-api-data",
             "release-local-api-blue-deploy",
             "release-local-api-green-deploy",
-            "release-local-api-backup-main",
-            "release-local-api-backup-idp",
         ]);
+        // The deploy script runs with an explicit environment, not the engine's.
+        const deploy = registered.find((r) => r.name === "release-local-api-green-deploy");
+        expect(String(deploy?.inputs.create)).toMatch(/^exec env -i PATH="\$PATH" VERSION="\$VERSION" FILE="\$FILE" \/bin\/sh -c '/);
         const frontend = registered.find((r) => r.name === "release-local-frontend-traffic");
         expect(frontend?.type).toBe("pulumi-nodejs:dynamic/release:NginxWeights");
         expect(frontend?.inputs).toMatchObject({
@@ -210,31 +220,41 @@ describe("Release wiring", () => {
         });
     });
 
-    test("production api: a backup per database, then the migration, then the traffic, each once per target version", async () => {
+    test("production api: one data change (a backup per database, then the migration) before the traffic, once per target version", async () => {
         await declare("production");
         const name = (s: string) => `release-production-api-${s}`;
-        const commands = registered.filter((r) => r.type === "command:local:Command" && r.name.startsWith(name("")));
-        expect(commands.map((r) => r.name)).toEqual([name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
-        const consent = commands[0]?.inputs ?? {};
-        expect(consent.triggers).toEqual(["1.0.0"]);
-        expect(consent.create).toContain("mysqldump --single-transaction --routines --triggers --ssl");
-        // The environment carries the admin password, so the whole map is a secret.
-        expect((consent.environment as Record<string, unknown>)[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
-        const { MYSQL_PWD: password, ...environment } = revealed(consent.environment);
-        expect(environment).toEqual({
-            SERVER: "mariadb-ext",
-            HOST: "10.10.30.21",
-            PORT: "3306",
-            USER: "admin",
-            DB: "mo_consent",
-            DIR: "/var/backups/release-platform",
-            SERVICE: "api",
-            VERSION: "1.0.0",
+        const changes = registered.filter((r) => r.type === DATA_CHANGE_TYPE && r.name.startsWith(name("")));
+        expect(changes.map((r) => r.name)).toEqual([name("data")]);
+        const { databases, __provider: provider, ...inputs } = changes[0]?.inputs ?? {};
+        expect(typeof provider).toBe("string");
+        expect(inputs).toEqual({
+            service: "api",
+            version: "1.0.0",
+            backupLocation: "/var/backups/release-platform",
+            retentionDays: 30,
+            migrationCommand: "alembic upgrade head",
+            colour: "green",
+            address: "10.10.20.10:3001",
         });
-        expect(password).toBe("mariadb-ext-admin-password");
-        expect(commands[3]?.inputs).toMatchObject({ create: "alembic upgrade head", triggers: ["1.0.0"], environment: { SERVICE: "api", VERSION: "1.0.0", COLOUR: "green", ADDRESS: "10.10.20.10:3001" } });
-        expect(dependsOn.get(name("migrate"))).toEqual(["release-gate", name("backup-consent"), name("backup-hooks"), name("backup-analytics")]);
-        expect(dependsOn.get(name("traffic"))).toEqual(["release-gate", name("backup-consent"), name("backup-hooks"), name("backup-analytics"), name("migrate")]);
+        // The databases carry the admin password, so the whole list is a secret.
+        expect((databases as Record<string, unknown>)[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+        const list = revealed(databases) as Record<string, unknown>[];
+        expect(list.map((db) => db.database)).toEqual(["mo_consent", "mo_hooks", "mo_analytics"]);
+        expect(list[0]).toEqual({
+            server: "mariadb-ext",
+            engine: "mariadb",
+            database: "mo_consent",
+            service: "api",
+            version: "1.0.0",
+            host: "10.10.30.21",
+            port: 3306,
+            user: "admin",
+            tls: "verify-full",
+            caFile: "/etc/release-platform/db-ca.crt",
+            password: "mariadb-ext-admin-password",
+        });
+        expect(dependsOn.get(name("data"))).toEqual(["release-gate"]);
+        expect(dependsOn.get(name("traffic"))).toEqual(["release-gate", name("data")]);
     });
 
     test("the release lists every backup record (the stack output `backups`)", async () => {
@@ -255,14 +275,19 @@ describe("Release wiring", () => {
         ]);
     });
 
-    test("a PostgreSQL database is dumped with pg_dump -Fc over the server's TLS mode", async () => {
+    test("a PostgreSQL database is backed up over the server's verified TLS", async () => {
         await declare("production");
-        const idp = registered.filter((r) => r.type === "command:local:Command" && revealed(r.inputs.environment).DB === "mo_grafana");
-        expect(idp).toHaveLength(0); // no service lists grafana
+        const all = registered.filter((r) => r.type === DATA_CHANGE_TYPE).flatMap((r) => revealed(r.inputs.databases) as Record<string, unknown>[]);
+        expect(all.filter((db) => db.database === "mo_grafana")).toHaveLength(0); // no service lists grafana
         await declare("local");
-        const backup = registered.find((r) => r.name === "release-local-api-backup-idp");
-        expect(backup?.inputs.create).toContain('pg_dump -Fc --host="$HOST" --port="$PORT" --username="$USER" --dbname="$DB"');
-        expect(revealed(backup?.inputs.environment)).toMatchObject({ SERVER: "postgres-ext", DB: "mo_idp", PGSSLMODE: "require", DIR: "/tmp/release-platform/backups" });
+        const change = registered.find((r) => r.name === "release-local-api-data");
+        expect((revealed(change?.inputs.databases) as Record<string, unknown>[]).find((db) => db.database === "mo_idp")).toMatchObject({
+            server: "postgres-ext",
+            engine: "postgresql",
+            tls: "verify-full",
+            caFile: "/var/lib/release-platform/tls/ca.crt",
+        });
+        expect(change?.inputs.backupLocation).toBe("/tmp/release-platform/backups");
     });
 
     test("a service on a backend that does not exist yet (kubernetes) is refused by name", async () => {

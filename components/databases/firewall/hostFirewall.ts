@@ -2,6 +2,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseServerSpec } from "../../config";
+import { requireHostKey } from "../../remote/pinning";
 import { DEFAULT_NFT_RULES_DIR, renderNftablesApplyScript, renderNftablesRemoveScript, renderNftablesRuleset } from "./nftables";
 import { renderUfwApplyScript, renderUfwRemoveScript } from "./ufw";
 
@@ -9,8 +10,6 @@ export interface HostFirewallArgs {
     server: DatabaseServerSpec;
     /** The SSH private key for `server.ssh` (secret config `sshPrivateKey.<server>`). */
     sshPrivateKey: pulumi.Input<string>;
-    /** The host's SSH public key (a `ssh_host_*_key.pub` line); without it any host key is accepted. */
-    hostKey?: pulumi.Input<string>;
     /** nftables only: where the ruleset file is kept on the host. */
     nftRulesDir?: string;
 }
@@ -72,7 +71,8 @@ export class HostFirewall extends pulumi.ComponentResource {
                     port: server.ssh.port,
                     user: server.ssh.user,
                     privateKey: pulumi.secret(args.sshPrivateKey),
-                    hostKey: args.hostKey,
+                    // A host that presents another key is refused before the script is sent.
+                    hostKey: requireHostKey(server.ssh, `databases.servers.${server.name}.ssh`),
                 },
                 create: scripts.apply,
                 delete: scripts.remove,

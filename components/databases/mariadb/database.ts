@@ -66,7 +66,8 @@ export const mariaDbDatabaseProvider: pulumi.dynamic.ResourceProvider<MariaDbDat
             olds.dropOnDelete !== news.dropOnDelete ||
             olds.connection.user !== news.connection.user ||
             olds.connection.password !== news.connection.password ||
-            olds.connection.tls !== news.connection.tls;
+            olds.connection.tls !== news.connection.tls ||
+            olds.connection.caFile !== news.connection.caFile;
         return { changes: changed, replaces, deleteBeforeReplace: false };
     },
 

@@ -36,6 +36,7 @@ export function declareMariaDbServer(
         user: server.admin.user,
         password: adminPassword,
         tls: server.admin.tls.mode,
+        ...(server.admin.tls.caFile === undefined ? {} : { caFile: server.admin.tls.caFile }),
     };
     return {
         addDatabase(db: DatabaseSpec, password: pulumi.Output<string>): void {

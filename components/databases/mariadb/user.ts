@@ -94,7 +94,8 @@ export const mariaDbServiceUserProvider: pulumi.dynamic.ResourceProvider<MariaDb
         const connectionChanged =
             olds.connection.user !== news.connection.user ||
             olds.connection.password !== news.connection.password ||
-            olds.connection.tls !== news.connection.tls;
+            olds.connection.tls !== news.connection.tls ||
+            olds.connection.caFile !== news.connection.caFile;
         const fields = changedFields(olds, { ...news, privileges: normalizePrivileges(news.privileges) });
         return { changes: replaces.length > 0 || connectionChanged || fields.length > 0, replaces, deleteBeforeReplace: false };
     },

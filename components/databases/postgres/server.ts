@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseServerSpec, DatabaseSpec } from "../../config";
+import { requireHostKey } from "../../remote/pinning";
 import { DATA_GUARD, type ServerResources } from "../common";
 import { pgHbaScript, renderPgHbaBlock } from "./hba";
 
@@ -75,7 +76,14 @@ function declarePgHbaRules(
     return new command.remote.Command(
         `${server.name}-pg-hba`,
         {
-            connection: { host: server.ssh.host, port: server.ssh.port, user: server.ssh.user, privateKey: pulumi.secret(sshPrivateKey) },
+            connection: {
+                host: server.ssh.host,
+                port: server.ssh.port,
+                user: server.ssh.user,
+                privateKey: pulumi.secret(sshPrivateKey),
+                // A host that presents another key is refused before the script is sent.
+                hostKey: requireHostKey(server.ssh, `databases.servers.${server.name}.ssh`),
+            },
             create: install,
             update: install,
             delete: pgHbaScript("remove", scriptArgs),

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Colour, Weights } from "../ladder";
 import { coloursToGate, openHealthGates, shiftProvider, waitForDrain, type ShiftInputs, type ShiftResourceArgs } from "../shift";
-import { haproxyRuntime, writeFileAtomic } from "../transport";
+import { haproxyRuntime, writeFileAtomic } from "../../remote/transport";
 import {
     colourWeights,
     expectEmptyAnswer,

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Weights } from "../ladder";
 import { coloursToGate, openHealthGates, shiftProvider, waitForDrain, type ShiftInputs, type ShiftResourceArgs } from "../shift";
-import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic } from "../transport";
+import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic } from "../../remote/transport";
 import { parseUpstreamWeights, renderUpstreamBlock, replaceUpstreamBlock } from "./upstream";
 
 export interface NginxWeightsInputs extends ShiftInputs {
