@@ -13,6 +13,8 @@ export const POSTGRES_GRANT_TYPE = "postgresql:index/grant:Grant";
 export const POSTGRES_PROVIDER_TYPE = "pulumi:providers:postgresql";
 export const REMOTE_COMMAND_TYPE = "command:remote:Command";
 export const LOCAL_COMMAND_TYPE = "command:local:Command";
+export const PG_HBA_BLOCK_TYPE = "pulumi-nodejs:dynamic/databases:PgHbaBlock";
+export const DATA_CHANGE_TYPE = "pulumi-nodejs:dynamic/release:DataChange";
 
 /** The first line of a managed pg_hba.conf block (components/databases/postgres/hba.ts, `pgHbaMarkers`). */
 export const PG_HBA_BLOCK_MARKER = "# BEGIN release-platform managed: ";
@@ -20,7 +22,7 @@ export const PG_HBA_BLOCK_MARKER = "# BEGIN release-platform managed: ";
 const SERVICE_PRIVILEGE_LIST = SERVICE_PRIVILEGES.join(", ");
 
 // ---------------------------------------------------------------------------------------------
-// pg_hba.conf lines, as a managed block carries them on the command's stdin.
+// pg_hba.conf lines, as a managed block carries them (the PgHbaBlock resource's `block`).
 // ---------------------------------------------------------------------------------------------
 
 export interface PgHbaLine {
@@ -51,6 +53,19 @@ export function pgHbaBlockLines(stdin: unknown): PgHbaLine[] | undefined {
 
 function commandProps(args: ResourceValidationArgs): Record<string, unknown> | undefined {
     return args.type === REMOTE_COMMAND_TYPE || args.type === LOCAL_COMMAND_TYPE ? args.props : undefined;
+}
+
+/** The managed pg_hba block a resource declares: a PgHbaBlock's `block` (or, from before it, a command's stdin). */
+function declaredPgHbaBlock(args: ResourceValidationArgs): unknown {
+    if (args.type === PG_HBA_BLOCK_TYPE) return args.props.block;
+    return commandProps(args)?.stdin;
+}
+
+/** The command texts a resource runs: a command's create/update/delete, a data change's migration. */
+function commandTexts(args: ResourceValidationArgs): [string, unknown][] {
+    if (args.type === DATA_CHANGE_TYPE) return [["migration", args.props.migrationCommand]];
+    const command = commandProps(args);
+    return command ? ["create", "update", "delete"].map((field): [string, unknown] => [field, command[field]]) : [];
 }
 
 /** Addresses in a pg_hba line that admit more than one host. */
@@ -85,7 +100,7 @@ export const noWildcardHost = resourcePolicy(
             }
             return;
         }
-        for (const line of pgHbaBlockLines(commandProps(args)?.stdin) ?? []) {
+        for (const line of pgHbaBlockLines(declaredPgHbaBlock(args)) ?? []) {
             const wide = line.method === "reject" ? undefined : wideAddress(line.address);
             if (wide) report(`${args.name}: the pg_hba line "${line.text}" lets in ${wide}: name the app host alone (<address>/32)`);
         }
@@ -179,7 +194,7 @@ export const postgresHostsslScram = resourcePolicy(
             }
             return;
         }
-        for (const line of pgHbaBlockLines(commandProps(args)?.stdin) ?? []) {
+        for (const line of pgHbaBlockLines(declaredPgHbaBlock(args)) ?? []) {
             if (line.method === "reject") continue;
             if (line.type !== "local" && !line.type.startsWith("host")) {
                 report(`${args.name}: the pg_hba line "${line.text}" is not a client rule: the managed block holds its hostssl and reject rules itself`);
@@ -212,14 +227,16 @@ export function passwordsInCommand(text: string): string[] {
 const SECRET_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
     [MARIADB_SERVICE_USER_TYPE]: ["connection", "password"],
     [MARIADB_DATABASE_TYPE]: ["connection"],
+    [DATA_CHANGE_TYPE]: ["databases"],
+    [PG_HBA_BLOCK_TYPE]: ["ssh"],
 };
 
 export const noPlaintextPassword = resourcePolicy(
     {
         name: "databases-no-plaintext-password",
         description:
-            "No command (local or remote) carries a password in its create, update or delete text (IDENTIFIED BY '…', PASSWORD '…', --password=…, mysql -p…, MYSQL_PWD=… or PGPASSWORD=… inline, user:password@ URLs), " +
-            "and the dynamic database resources keep their passwords secret in the state (additionalSecretOutputs).",
+            "No command (local or remote, or a service's migration) carries a password in its text (IDENTIFIED BY '…', PASSWORD '…', --password=…, mysql -p…, MYSQL_PWD=… or PGPASSWORD=… inline, user:password@ URLs), " +
+            "and the dynamic resources that hold a password or key (database resources, data changes, pg_hba blocks) keep it secret in the state (additionalSecretOutputs).",
         severity: "critical",
         remediationSteps:
             "Pass passwords through the command's environment (MYSQL_PWD, PGPASSWORD) or stdin, from a secret config value; declare database resources through their classes, which mark the password outputs secret.",
@@ -230,14 +247,10 @@ export const noPlaintextPassword = resourcePolicy(
             const declared = args.opts.additionalSecretOutputs ?? [];
             const missing = secrets.filter((output) => !declared.includes(output));
             if (missing.length > 0) {
-                report(`${args.name} does not mark ${listed(missing)} secret (additionalSecretOutputs): the state would hold the password in plaintext; add them`);
+                report(`${args.name} does not mark ${listed(missing)} secret (additionalSecretOutputs): the state would hold a password or key in plaintext; add them`);
             }
-            return;
         }
-        const command = commandProps(args);
-        if (!command) return;
-        for (const field of ["create", "update", "delete"]) {
-            const text = command[field];
+        for (const [field, text] of commandTexts(args)) {
             const found = typeof text === "string" ? passwordsInCommand(text) : [];
             if (found.length > 0) {
                 report(
@@ -289,4 +302,21 @@ export const databasesPerServer = gatePolicy(
     },
 );
 
-export const databasePolicies = [noWildcardHost, grantsAllowed, databasesProtected, postgresHostsslScram, noPlaintextPassword, databasesPerServer];
+export const hostFirewall = gatePolicy(
+    {
+        name: "databases-host-firewall",
+        description:
+            "Every database server has a host firewall that admits the app host only: ours (`nftables` or `ufw`, applied over ssh) or, on the Plesk host, Plesk's own (`plesk`). `none` leaves the database port open to every host that can route to it.",
+        severity: "high",
+        remediationSteps: "Set `databases.servers.<server>.firewall` to nftables or ufw (with an ssh target), or to plesk on the Plesk host; `none` is for the local stack's loopback servers.",
+    },
+    (gate, _args, report) => {
+        for (const server of gate.servers ?? []) {
+            if (server.firewall === "none") {
+                report(`the ${server.name} server has no host firewall (firewall: none): its ${server.engine} port is open to every host; use nftables or ufw (or plesk on the Plesk host)`);
+            }
+        }
+    },
+);
+
+export const databasePolicies = [noWildcardHost, grantsAllowed, databasesProtected, postgresHostsslScram, noPlaintextPassword, databasesPerServer, hostFirewall];

@@ -1,14 +1,14 @@
 // Release gates: resource policies on the release gate, which every release step depends on, so they run before anything is shifted.
 import type { ReportViolation } from "@pulumi/policy";
 import { WEEKDAYS, type Weekday } from "../components/config/schema";
-import type { ReleaseEvidence } from "../components/release/evidence";
+import type { ReleaseEvidence, ServiceVersions } from "../components/release/evidence";
 import type { GateRequirements, ReleaseGateInputs } from "../components/release/gate-inputs";
 import { COLOURS } from "../components/release/ladder";
 import { gateEvidence, gatePolicy, listed, NOW_PROPERTY, nowFrom, policyConfig, type PolicyMeta } from "./support";
 
 /**
  * A rollback: some service's green loses weight, and no service gets a new version, more green,
- * or is new. The gates guard what a release brings to users; holding a rollback back (outside the
+ * another command (migration, nginx test or reload), or is new. The gates guard what a release brings to users; holding a rollback back (outside the
  * change window, with yesterday's backups, before CI of the revert finished) would keep them on
  * the failing version, so no gate applies to one. Everything else (databases, cluster, the
  * ladder) is checked as always.
@@ -20,9 +20,24 @@ export function isRollback(release: ReleaseGateInputs["release"]): boolean {
     for (const [service, wanted] of Object.entries(release.services)) {
         const had = deployed[service];
         if (had === undefined || wanted.blue !== had.blue || wanted.green !== had.green || wanted.weights.green > had.weights.green) return false;
+        if (changedCommands(wanted, had).length > 0) return false;
         if (wanted.weights.green < had.weights.green) back = true;
     }
     return back;
+}
+
+/**
+ * The commands by design (migration, nginx test and reload) whose text a release changes for a
+ * service, compared with the last deployment. A deployment from before commands were recorded
+ * has none: then every command the config names counts as changed.
+ */
+export function changedCommands(wanted: ServiceVersions, had: ServiceVersions | undefined): { name: string; from: string | undefined; to: string | undefined }[] {
+    const before = had?.commands ?? {};
+    const after = wanted.commands ?? {};
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+        .sort()
+        .filter((name) => before[name] !== after[name])
+        .map((name) => ({ name, from: before[name], to: after[name] }));
 }
 
 /** A gate policy: checks a release, and passes a rollback (`isRollback`). */

@@ -4,6 +4,7 @@ import type { ServiceVersions } from "../components/release/evidence";
 import type { ReleaseGateInputs } from "../components/release/gate-inputs";
 import { checkWeightMove, COLOURS, type Colour, type Weights } from "../components/release/ladder";
 import type { ShiftInputs } from "../components/release/shift";
+import { changedCommands } from "./gates";
 import { gateInputs, gatePolicy, listed, policyConfig, resourcePolicy } from "./support";
 
 // The traffic resources' type tokens (components/release/{haproxy,nginx}/weights.ts; the pack does
@@ -159,4 +160,24 @@ export const drainLosingColour = resourcePolicy(
     },
 );
 
-export const releasePolicies = [weightsSum100, oneLadderStep, weightNeedsHealthGate, drainLosingColour];
+export const commandsChanged = gatePolicy(
+    {
+        name: "release-commands-changed",
+        description:
+            "Lists every command by design that an update changes (a service's `migrationCommand`, nginx's `testCommand` and `reloadCommand`), compared with the last deployment: config that runs as a command is shown in the preview, and such an update is a release (never a rollback), so every gate applies to it.",
+        severity: "medium",
+        remediationSteps: "Review the command as code: it runs on the machine that runs Pulumi (migration) or on the nginx host. The change needs the same approvals and gates as a release.",
+    },
+    (gate, _args, report) => {
+        if (gate.release.deployed === null) return;
+        for (const [service, wanted] of Object.entries(gate.release.services)) {
+            for (const change of changedCommands(wanted, gate.release.deployed[service])) {
+                const from = change.from === undefined ? "nothing" : `\`${change.from}\``;
+                const to = change.to === undefined ? "nothing" : `\`${change.to}\``;
+                report(`${service}: the ${change.name} command changes from ${from} to ${to}: it runs as a command, review it like code`);
+            }
+        }
+    },
+);
+
+export const releasePolicies = [weightsSum100, oneLadderStep, weightNeedsHealthGate, drainLosingColour, commandsChanged];

@@ -31,7 +31,12 @@ export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
 export const TLS_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
-export const FIREWALL_KINDS = ["nftables", "ufw", "none"] as const;
+/**
+ * The host firewall of a database server: ours (`nftables`, `ufw`, applied over ssh), the Plesk
+ * host's own (`plesk`: Plesk manages that host's firewall, we declare nothing), or `none` (the
+ * database port stays open to every host; the policy pack refuses it where a stack requires a firewall).
+ */
+export const FIREWALL_KINDS = ["nftables", "ufw", "plesk", "none"] as const;
 export type FirewallKind = (typeof FIREWALL_KINDS)[number];
 
 /** Where a service user's password comes from: a generated random value, or secret config `dbPassword.<name>`. */

@@ -165,7 +165,7 @@ function checkDatabaseNames(databases: DatabasesConfig, report: Report): void {
 function checkDatabaseServerAccess(databases: DatabasesConfig, environment: Environment | undefined, report: Report): void {
     for (const [serverName, server] of sortedEntries(databases.servers)) {
         const at: PathSegment[] = ["databases", "servers", serverName];
-        if (server.firewall !== "none" && server.ssh === undefined) {
+        if ((server.firewall === "nftables" || server.firewall === "ufw") && server.ssh === undefined) {
             report([...at, "ssh"], `the ${server.firewall} firewall is managed over SSH: this server needs an ssh target`);
         }
         if (server.engine === "postgresql" && server.ssh === undefined) {

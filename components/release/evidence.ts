@@ -18,6 +18,8 @@ const versionsSchema = z.strictObject({
     blue: z.string(),
     green: z.string(),
     weights: z.strictObject({ blue: z.number(), green: z.number() }),
+    /** The commands the release runs for the service by design (migration, nginx test and reload), by name. */
+    commands: z.record(z.string(), z.string()).optional(),
 });
 
 export const releaseEvidenceSchema = z.strictObject({

@@ -100,9 +100,10 @@ export function gateInputs({ spec, context, previousServices, previousGuard }: G
         ...(context.read.evidence === null ? { evidenceProblem: context.read.problem ?? MISSING_EVIDENCE } : {}),
         requirements: gateRequirements(spec.release.gates),
         databases: gateDatabases(spec),
+        servers: spec.databases.servers.map((server) => ({ name: server.name, engine: server.engine, firewall: server.firewall })),
         release: {
             ladder: [...spec.release.ladder],
-            services: desiredServiceVersions(spec.services),
+            services: desiredServiceVersions(spec.services, spec.release.traffic),
             deployed: deployedServiceVersions(previousServices),
         },
         cluster: {

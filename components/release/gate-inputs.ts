@@ -34,6 +34,8 @@ export interface ReleaseGateInputs {
     requirements: GateRequirements;
     /** Every database of the stack. */
     databases: { server: string; engine: string; database: string; maxDatabasesOnServer?: number }[];
+    /** Every database server, with the kind of its host firewall (`databases.servers.<name>.firewall`). */
+    servers: { name: string; engine: string; firewall: string }[];
     release: {
         ladder: number[];
         /** What the config asks for now, per service. */

@@ -4,6 +4,7 @@ import type { DatabaseFleetSpec, ReleaseSpec, ServiceSpec } from "../config";
 import type { BackupRecord } from "./backup";
 import { releaseDependencies } from "./order";
 import { ReleasedService, type ServiceDatabase, type ServiceReleaseState } from "./service";
+import { serviceCommands } from "./service-versions";
 import { trafficBackends } from "./traffic";
 
 export interface ReleaseArgs {
@@ -71,6 +72,7 @@ export class Release extends pulumi.ComponentResource {
                     databases: databasesOf(service, args.databases, args.adminPasswords),
                     backupLocation: args.databases.backups.location,
                     retentionDays: args.databases.backups.localRetentionDays,
+                    commands: serviceCommands(service, args.release.traffic),
                 },
                 { parent: this, dependsOn: [...new Set(waitFor)] },
             );

@@ -35,6 +35,8 @@ export interface ReleasedServiceArgs {
     /** Where the backups go, and how many days they are kept there. */
     backupLocation: string;
     retentionDays: number;
+    /** The commands by design its release runs (`serviceCommands`), recorded in its state. */
+    commands: Record<string, string>;
 }
 
 /** What a service's release looks like after the `up`. */
@@ -42,6 +44,8 @@ export interface ServiceReleaseState {
     backend: string;
     blue: { version: string; address: string; weight: number };
     green: { version: string; address: string; weight: number };
+    /** The commands the release runs for it by design (see `serviceCommands`), as deployed. */
+    commands: Record<string, string>;
 }
 
 /** A script that puts `$VERSION` into `$FILE` atomically: the app reports it from its next request on. */
@@ -128,6 +132,7 @@ export class ReleasedService extends pulumi.ComponentResource {
             backend: args.traffic.kind,
             blue: { version: service.blue.version, address: service.blue.address, weight: weights.blue },
             green: { version: service.green.version, address: service.green.address, weight: weights.green },
+            commands: args.commands,
         }));
         this.registerOutputs({ weights: this.weights, state: this.state, backups: this.backups });
     }

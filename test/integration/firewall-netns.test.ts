@@ -1,4 +1,4 @@
-// Host firewalls for real: the fixture program through the real CLI and command provider, over SSH into test hosts in network namespaces.
+// Host firewalls for real: the fixture program through the real CLI, over SSH (pinned host keys) into test hosts in network namespaces.
 //
 // The test network (test/support/netns.ts), subnet 10.231.0.0/24, only on veths inside namespaces:
 //   rp-db     10.231.0.1  database host with nftables: listeners on 3306 (managed) and 5432 (not), sshd
@@ -6,20 +6,18 @@
 //   rp-app    10.231.0.2  the app host
 //   rp-other  10.231.0.3  any other host
 //   root      10.231.0.254 where vitest and the Pulumi CLI run; the CLI reaches the sshds over this veth
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { DatabaseServerSpec } from "../../components/config";
-import { renderNftablesApplyScript, renderNftablesRuleset, renderUfwApplyScript } from "../../components/databases/firewall";
+import { NFT_BOOT_UNIT, nftBootCommand, renderNftablesApplyScript, renderNftablesRuleset, renderNftBootUnit, renderUfwApplyScript } from "../../components/databases/firewall";
 import { ensureNetnsTools, TestNetwork, type TestHost } from "../support/netns";
-import { changingSteps, PROJECT_ROOT, type CliResult, type PreviewJson } from "../support/workspace";
+import { FixtureStack } from "../support/fixture-stack";
+import { changingSteps } from "../support/workspace";
 
-const FIXTURE = path.join(PROJECT_ROOT, "test", "integration", "fixtures", "firewall");
 const PROJECT = "rp-firewall-fixture";
-const STACK = "test";
 
 const ADDRESS = { db: "10.231.0.1", app: "10.231.0.2", other: "10.231.0.3", dbu: "10.231.0.4", root: "10.231.0.254" } as const;
 const NFT_TABLE = "release_platform_db_fw_nft";
@@ -38,70 +36,13 @@ interface FixtureServer {
     hostKey: string;
 }
 
-/** The fixture project in a temp dir laid out like the repository, so its relative imports resolve; its own file backend. */
-class FixtureStack {
-    readonly root: string;
-    readonly dir: string;
-    private readonly env: NodeJS.ProcessEnv;
-
-    constructor(root: string) {
-        this.root = root;
-        // Same depth as in the repository: index.ts imports ../../../../components.
-        this.dir = path.join(root, "test", "integration", "fixtures", "firewall");
-        fs.mkdirSync(this.dir, { recursive: true });
-        for (const file of ["Pulumi.yaml", "index.ts"]) fs.copyFileSync(path.join(FIXTURE, file), path.join(this.dir, file));
-        fs.cpSync(path.join(PROJECT_ROOT, "components"), path.join(root, "components"), { recursive: true });
-        for (const file of ["package.json", "tsconfig.json"]) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(root, "node_modules"));
-        fs.mkdirSync(path.join(root, ".state"));
-        this.env = {
-            ...process.env,
-            PULUMI_BACKEND_URL: `file://${path.join(root, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "test",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            NO_COLOR: "1",
-        };
-    }
-
-    get configFile(): string {
-        return path.join(this.dir, `Pulumi.${STACK}.yaml`);
-    }
-
-    async run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
-        const started = process.hrtime.bigint();
-        const child = spawn("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: this.dir, env: this.env });
-        let stdout = "";
-        let stderr = "";
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-        child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-        child.stdin.end(options.input ?? "");
-        const code: number = await new Promise((resolve, reject) => {
-            child.on("error", reject);
-            child.on("close", (c) => resolve(c ?? -1));
-        });
-        const result = { code, stdout, stderr, output, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-        if (code !== 0 && !options.allowFailure) throw new Error(`pulumi ${args.join(" ")} exited ${code}:\n${output}`);
-        return result;
-    }
-
-    /** Writes the plain config; the encrypted key and the salt stay as they are. */
-    writeConfig(servers: FixtureServer[], nftRulesDir: string): void {
-        const doc = (fs.existsSync(this.configFile) ? parseYaml(fs.readFileSync(this.configFile, "utf8")) : {}) as { config?: Record<string, unknown> };
-        doc.config = { ...doc.config, [`${PROJECT}:servers`]: servers, [`${PROJECT}:nftRulesDir`]: nftRulesDir };
-        fs.writeFileSync(this.configFile, stringifyYaml(doc));
-    }
-
-    up(): Promise<CliResult> {
-        return this.run(["up", "--yes", "--skip-preview", "--diff"]);
-    }
-
-    async previewJson(): Promise<PreviewJson> {
-        return JSON.parse((await this.run(["preview", "--json"])).stdout) as PreviewJson;
-    }
+/** The fixture's config: the servers, and where their rulesets and boot unit go (beside each other, never the machine's own). */
+function writeFirewallConfig(stack: FixtureStack, servers: FixtureServer[], nftRulesDir: string): void {
+    stack.writeConfig({ servers, nftRulesDir, systemdUnitDir: unitDirBeside(nftRulesDir) });
 }
+
+/** The test hosts' systemd unit directory: beside their rules directory, never the machine's own. */
+const unitDirBeside = (nftRulesDir: string): string => path.join(path.dirname(nftRulesDir), "systemd");
 
 /** What `nft list tables` shows in a host (its own ruleset, never the machine's). */
 function nftTables(host: TestHost): string[] {
@@ -175,11 +116,11 @@ describe("database host firewalls in network namespaces, real CLI over SSH", () 
             { name: "fw-nft", engine: "mariadb", host: ADDRESS.db, port: 3306, appHost: ADDRESS.app, firewall: "nftables", hostKey: dbHostKey },
             { name: "fw-ufw", engine: "postgresql", host: ADDRESS.dbu, port: 5432, appHost: ADDRESS.app, firewall: "ufw", hostKey: dbuHostKey },
         ];
-        stack = new FixtureStack(path.join(work, "project"));
-        stack.writeConfig(servers, nftRulesDir);
-        await stack.run(["stack", "init", "--secrets-provider", "passphrase"]);
+        stack = new FixtureStack(path.join(work, "project"), "firewall", PROJECT);
+        writeFirewallConfig(stack, servers, nftRulesDir);
+        await stack.init();
         // The key goes through stdin: never on a command line.
-        await stack.run(["config", "set", "--secret", "sshPrivateKey"], { input: privateKey });
+        await stack.setSecret("sshPrivateKey", privateKey);
     });
 
     afterAll(async () => {
@@ -219,7 +160,7 @@ describe("database host firewalls in network namespaces, real CLI over SSH", () 
     });
 
     test("a ruleset nft refuses changes nothing: the running table stays as it was", () => {
-        const applyScript = renderNftablesApplyScript(specOf(servers[0]!), nftRulesDir);
+        const applyScript = renderNftablesApplyScript(specOf(servers[0]!), { rulesDir: nftRulesDir, unitDir: unitDirBeside(nftRulesDir) });
         const refused = db.exec(["sh", "-c", applyScript], { input: `table inet ${NFT_TABLE} {\n\tchain input { nonsense }\n}\n`, allowFailure: true });
         expect(refused.code).not.toBe(0);
         expect(refused.stderr).toMatch(/Error: syntax error/);
@@ -235,9 +176,39 @@ describe("database host firewalls in network namespaces, real CLI over SSH", () 
         expect(result.output).not.toMatch(/created|updated|replaced|deleted/);
     });
 
+    test("rules changed on the hosts show in preview --refresh, and up --refresh applies them again", async () => {
+        db.exec(["nft", "delete", "table", "inet", NFT_TABLE]);
+        dbu.exec(["ufw", "delete", "deny", "5432"]);
+        expect(other.connect(ADDRESS.db, 3306).connected).toBe(true);
+        // Without a refresh the state does not know.
+        expect(changingSteps(await stack!.previewJson())).toEqual([]);
+        const drift = changingSteps(await stack!.previewJson(["--refresh"])).filter((s) => s.op !== "refresh");
+        expect(drift.map((s) => [s.urn.split("::").pop(), s.op]).sort()).toEqual([
+            ["fw-nft-firewall-nftables", "update"],
+            ["fw-ufw-firewall-ufw", "update"],
+        ]);
+        const result = await stack!.run(["up", "--yes", "--skip-preview", "--refresh"]);
+        outputs.push(result.output);
+        expectOnlyAllowed(ADDRESS.app);
+        expect(ourTable()).toBe(expectedTable(ADDRESS.app));
+        expect(changingSteps(await stack!.previewJson(["--refresh"])).filter((s) => s.op !== "refresh")).toEqual([]);
+    });
+
+    test("the nftables rules survive a reboot: the boot unit loads the kept ruleset again", () => {
+        const unitDir = unitDirBeside(nftRulesDir);
+        expect(fs.readFileSync(path.join(unitDir, NFT_BOOT_UNIT), "utf8")).toBe(renderNftBootUnit(nftRulesDir));
+        expect(fs.readlinkSync(path.join(unitDir, "sysinit.target.wants", NFT_BOOT_UNIT))).toBe(path.join(unitDir, NFT_BOOT_UNIT));
+        // A reboot empties the kernel's ruleset; then the unit runs its command.
+        db.exec(["nft", "delete", "table", "inet", NFT_TABLE]);
+        expect(nftTables(db)).toEqual([`table inet ${FOREIGN_NFT_TABLE}`]);
+        db.exec(["sh", "-c", nftBootCommand(nftRulesDir)]);
+        expect(ourTable()).toBe(expectedTable(ADDRESS.app));
+        expectOnlyAllowed(ADDRESS.app);
+    });
+
     test("a changed app host is applied in place: the new one connects, the old one is refused", async () => {
         servers = servers.map((s) => ({ ...s, appHost: ADDRESS.other }));
-        stack!.writeConfig(servers, nftRulesDir);
+        writeFirewallConfig(stack!, servers, nftRulesDir);
         const steps = changingSteps(await stack!.previewJson());
         expect(steps.map((s) => [s.urn.split("::").pop(), s.op]).sort()).toEqual([
             ["fw-nft-firewall-nftables", "update"],
@@ -273,6 +244,8 @@ describe("database host firewalls in network namespaces, real CLI over SSH", () 
         expect(result.output).toMatch(/- 6 deleted/);
         expect(nftTables(db)).toEqual([`table inet ${FOREIGN_NFT_TABLE}`]);
         expect(fs.existsSync(path.join(nftRulesDir, "release-platform-db-fw-nft.nft"))).toBe(false);
+        // No ruleset of ours is left, so the boot unit is gone too.
+        expect(fs.existsSync(path.join(unitDirBeside(nftRulesDir), NFT_BOOT_UNIT))).toBe(false);
         expect(ufwAdded(dbu)).toEqual([`ufw ${FOREIGN_UFW_RULE}`]);
         expect(dbu.exec(["ufw", "status"]).stdout).toMatch(/^Status: active/);
         for (const from of [app, other]) {

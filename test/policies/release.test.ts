@@ -203,3 +203,32 @@ describe("release policies", () => {
         });
     });
 });
+
+describe("release-commands-changed: commands by design are listed in the preview", () => {
+    const withCommands = (deployed: Record<string, string> | undefined, wanted: Record<string, string>) =>
+        gateArgs((g) => {
+            const api = g.release.services.api!;
+            g.release.services.api = { ...api, commands: wanted };
+            const had = g.release.deployed!.api!;
+            g.release.deployed!.api = deployed === undefined ? { blue: had.blue, green: had.green, weights: had.weights } : { ...had, commands: deployed };
+        });
+    const listing = (args: ResourceValidationArgs) => allResourceViolations(releasePolicies, args).then((found) => found.filter((v) => v.startsWith("release-commands-changed")));
+
+    test("nothing to list when the commands are as deployed", async () => {
+        expect(await listing(withCommands({ migration: "alembic upgrade head" }, { migration: "alembic upgrade head" }))).toEqual([]);
+    });
+
+    test("a changed, a new and a removed command are each listed with both texts", async () => {
+        expect(await listing(withCommands({ migration: "alembic upgrade head", nginxReload: "nginx -s reload" }, { migration: "alembic upgrade head && ./seed.sh", nginxTest: "nginx -t" }))).toEqual([
+            "release-commands-changed: api: the migration command changes from `alembic upgrade head` to `alembic upgrade head && ./seed.sh`: it runs as a command, review it like code",
+            "release-commands-changed: api: the nginxReload command changes from `nginx -s reload` to nothing: it runs as a command, review it like code",
+            "release-commands-changed: api: the nginxTest command changes from nothing to `nginx -t`: it runs as a command, review it like code",
+        ]);
+    });
+
+    test("a deployment from before commands were recorded: every command counts as new", async () => {
+        expect(await listing(withCommands(undefined, { migration: "alembic upgrade head" }))).toEqual([
+            "release-commands-changed: api: the migration command changes from nothing to `alembic upgrade head`: it runs as a command, review it like code",
+        ]);
+    });
+});

@@ -170,6 +170,10 @@ export function passingGate(): ReleaseGateInputs {
             { server: "plesk", engine: "mariadb", database: "mo_main", maxDatabasesOnServer: 5 },
             { server: "postgres-ext", engine: "postgresql", database: "mo_idp" },
         ],
+        servers: [
+            { name: "plesk", engine: "mariadb", firewall: "plesk" },
+            { name: "postgres-ext", engine: "postgresql", firewall: "ufw" },
+        ],
         release: {
             ladder: [0, 10, 50, 100],
             services: {

@@ -5,7 +5,7 @@ import { localHostKeyPins, setConfigPlace } from "../../scripts/local-secrets";
 /** A syntactically valid ed25519 host key, pinned where a test declares an ssh target that nothing connects to. */
 export const TEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICLHZikuhJSOgTRDSEF2le++0cVvsf/LmiwVMhNmymbz";
 /** Another one, for "a different key" cases. */
-export const OTHER_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB+iJ0PipJjFIUzAm91tjP/mmuJksZJxPV8wuijeoPV7";
+export const OTHER_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGWdhQLD5ZsprqTy/LgWpvnDoIsl9rqnIWm+JqvlZC8m";
 
 /**
  * Pins `hostKey` on every ssh target of a raw section map (`readStackConfig`) that points at the

@@ -165,7 +165,7 @@ export class TestHost {
     /**
      * Starts an sshd on the host's address, port 22, with its own config, host key and the one
      * authorized key under the host's directory (the machine's /etc/ssh is not used). Root logs in
-     * with the key only. Returns the host's public key line (for `hostKey` pinning).
+     * with the key only. Returns the host's public key as `<type> <base64>` (what `hostKey` pins).
      */
     startSshd(authorizedPublicKey: string): string {
         const dir = path.join(this.dir, "sshd");
@@ -197,7 +197,8 @@ export class TestHost {
         // -D keeps sshd in the foreground, so the pid we track is the daemon's own.
         this.spawnDaemon(["/usr/sbin/sshd", "-D", "-e", "-f", config], path.join(dir, "sshd.log"));
         this.waitFor(() => this.connect(this.address, 22).reply.startsWith("SSH-"), `${this.name}: sshd on ${this.address}:22`);
-        return fs.readFileSync(`${hostKey}.pub`, "utf8").trim();
+        const [type = "", key = ""] = fs.readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/);
+        return `${type} ${key}`;
     }
 
     private waitFor(ready: () => boolean, what: string): void {

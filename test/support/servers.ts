@@ -1,7 +1,8 @@
 // Direct access to the local database servers, to assert on real effects and to clean up after a test.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as mariadb from "mariadb";
-import { pgHbaScript } from "../../components/databases/postgres/hba";
+import { pgHbaMarkers } from "../../components/databases/postgres/hba";
 
 export interface MariaDbTarget {
     host: string;
@@ -66,10 +67,21 @@ export async function dropTestObjects(prefix: string): Promise<void> {
 }
 
 /**
- * Takes a stack's managed block out of the local pg_hba.conf, as the stack's own delete would (the
- * same script, run here as root): for a test whose destroy stopped early. No block: nothing changes.
+ * Takes a stack's managed blocks (whatever their block ids) out of the local pg_hba.conf and reloads,
+ * for a test whose destroy stopped early. No block: nothing changes.
  */
 export function removePgHbaBlock(stack: string, server = "postgres-ext"): void {
-    const result = spawnSync("sh", ["-c", pgHbaScript("remove", { stack, server, port: 5432 })], { encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`removing the pg_hba.conf block of stack ${stack}, server ${server}: ${result.stderr}`);
+    const { begin, end } = pgHbaMarkers(stack, server);
+    const file = pgQuery("SHOW hba_file")[0]?.[0] ?? "";
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const kept: string[] = [];
+    let inside = false;
+    for (const line of lines) {
+        if (line === begin || line.startsWith(`${begin}, block `)) inside = true;
+        else if (inside && (line === end || line.startsWith(`${end}, block `))) inside = false;
+        else if (!inside) kept.push(line);
+    }
+    if (kept.length === lines.length) return;
+    fs.writeFileSync(file, kept.join("\n"));
+    pgQuery("SELECT pg_reload_conf()");
 }

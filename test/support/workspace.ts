@@ -231,7 +231,7 @@ export interface PreviewStep {
     replaceReasons?: string[];
     detailedDiff?: Record<string, { kind: string; inputDiff?: boolean }>;
     newState?: { type: string; inputs?: Record<string, unknown> };
-    oldState?: { type: string; inputs?: Record<string, unknown> };
+    oldState?: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
 }
 
 export interface PreviewJson {

@@ -299,7 +299,7 @@ const RULES: [string, (c: RawConfig) => void, string[]][] = [
     [
         "a missing field",
         (c) => delete (c.databases.servers["plesk"] as Record<string, unknown> | undefined)?.firewall,
-        ["databases.servers.plesk.firewall: required (one of nftables, ufw, none)"],
+        ["databases.servers.plesk.firewall: required (one of nftables, ufw, plesk, none)"],
     ],
     [
         "a wrong type",

@@ -1,9 +1,14 @@
 // The host firewall renderers: exact nftables rulesets and ufw commands, ports by engine, the app host only, wildcards refused.
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { parsePlatformConfig, type DatabaseEngine, type DatabaseServerSpec, type FirewallKind } from "../../components/config";
+import { parsePlatformConfig, shellQuote, type DatabaseEngine, type DatabaseServerSpec, type FirewallKind } from "../../components/config";
 import {
     dbPortAccess,
+    NFT_BOOT_UNIT,
+    nftBootCommand,
+    renderNftablesReadScript,
+    renderNftBootUnit,
     nftRulesetPath,
     nftTableName,
     renderNftablesApplyScript,
@@ -93,37 +98,54 @@ describe("renderNftablesRuleset", () => {
 
     test.each([["relative/dir"], ["/etc/nft ables"], ["/etc/../tmp"], ["/etc/$(reboot)"], [""]])("refuses the rules directory %j", (dir) => {
         expect(() => nftRulesetPath(server(), dir)).toThrow(/nftables rules directory must be an absolute path/);
+        expect(() => renderNftablesApplyScript(server(), { unitDir: dir })).toThrow(/must be an absolute path/);
     });
 });
 
 describe("nftables scripts", () => {
-    test("apply reads the ruleset from stdin, checks it before anything changes, keeps it, loads it, shows it", () => {
-        expect(renderNftablesApplyScript(server(), "/etc/nftables.d")).toBe(
-            [
-                "set -eu",
-                '[ "$(id -u)" -eq 0 ] && SUDO= || SUDO="sudo -n"',
-                "tmp=$(mktemp)",
-                `trap 'rm -f "$tmp"' EXIT`,
-                'cat >"$tmp"',
-                '$SUDO nft -c -f "$tmp"',
-                "$SUDO install -D -m 0644 \"$tmp\" '/etc/nftables.d/release-platform-db-mariadb-ext.nft'",
-                "$SUDO nft -f '/etc/nftables.d/release-platform-db-mariadb-ext.nft'",
-                "$SUDO nft list table inet release_platform_db_mariadb_ext",
-                "",
-            ].join("\n"),
-        );
+    const paths = { rulesDir: "/etc/nftables.d", unitDir: "/etc/systemd/system" };
+
+    test("apply reads the ruleset from stdin, checks it before anything changes, keeps it, loads it, and installs the boot unit", () => {
+        const script = renderNftablesApplyScript(server(), paths);
+        expect(spawnSync("sh", ["-n"], { input: script }).status).toBe(0);
+        const lines = script.split("\n");
+        const order = [
+            'cat >"$tmp"',
+            '$SUDO nft -c -f "$tmp"',
+            "$SUDO install -D -m 0644 \"$tmp\" '/etc/nftables.d/release-platform-db-mariadb-ext.nft'",
+            "$SUDO nft -f '/etc/nftables.d/release-platform-db-mariadb-ext.nft'",
+            `$SUDO install -D -m 0644 "$unit" '/etc/systemd/system/${NFT_BOOT_UNIT}'`,
+            `$SUDO ln -sfn '/etc/systemd/system/${NFT_BOOT_UNIT}' '/etc/systemd/system/sysinit.target.wants/${NFT_BOOT_UNIT}'`,
+        ].map((line) => lines.indexOf(line));
+        expect(order.every((at) => at > 0)).toBe(true);
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
+        expect(script).toContain(shellQuote(renderNftBootUnit("/etc/nftables.d")));
     });
 
-    test("remove deletes our file and our table, and succeeds when they are gone", () => {
-        expect(renderNftablesRemoveScript(server(), "/srv/rules")).toBe(
-            [
-                "set -eu",
-                '[ "$(id -u)" -eq 0 ] && SUDO= || SUDO="sudo -n"',
-                "$SUDO rm -f '/srv/rules/release-platform-db-mariadb-ext.nft'",
-                "printf '%s\\n' 'table inet release_platform_db_mariadb_ext' 'delete table inet release_platform_db_mariadb_ext' | $SUDO nft -f -",
-                "",
-            ].join("\n"),
-        );
+    test("the boot unit loads every ruleset of ours after nftables.service, before the network", () => {
+        const unit = renderNftBootUnit("/etc/nftables.d");
+        expect(unit).toContain("After=nftables.service");
+        expect(unit).toContain("Before=network-pre.target shutdown.target");
+        expect(unit).toContain(`ExecStart=/bin/sh -c '${nftBootCommand("/etc/nftables.d")}'`);
+        expect(nftBootCommand("/etc/nftables.d")).toBe('for f in /etc/nftables.d/release-platform-db-*.nft; do [ -e "$f" ] || continue; nft -f "$f" || exit 1; done');
+        expect(unit).toContain("WantedBy=sysinit.target");
+    });
+
+    test("remove deletes our file and our table, the boot unit once no ruleset of ours is left, and succeeds when they are gone", () => {
+        const script = renderNftablesRemoveScript(server(), { rulesDir: "/srv/rules", unitDir: "/etc/systemd/system" });
+        expect(spawnSync("sh", ["-n"], { input: script }).status).toBe(0);
+        expect(script.split("\n").slice(2, 4)).toEqual([
+            "$SUDO rm -f '/srv/rules/release-platform-db-mariadb-ext.nft'",
+            "printf '%s\\n' 'table inet release_platform_db_mariadb_ext' 'delete table inet release_platform_db_mariadb_ext' | $SUDO nft -f -",
+        ]);
+        expect(script).toContain(`if ! ls '/srv/rules'/release-platform-db-*.nft >/dev/null 2>&1; then $SUDO rm -f '/etc/systemd/system/sysinit.target.wants/${NFT_BOOT_UNIT}' '/etc/systemd/system/${NFT_BOOT_UNIT}'; fi`);
+    });
+
+    test("read prints our table without counters, the file's digest and whether the boot unit is enabled", () => {
+        const script = renderNftablesReadScript(server(), paths);
+        expect(spawnSync("sh", ["-n"], { input: script }).status).toBe(0);
+        expect(script).toContain("$SUDO nft list table inet release_platform_db_mariadb_ext 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/' || true");
+        expect(script).toContain(`if [ -L '/etc/systemd/system/sysinit.target.wants/${NFT_BOOT_UNIT}' ]; then echo "boot enabled"; else echo "boot missing"; fi`);
     });
 });
 
@@ -154,7 +176,7 @@ describe("renderUfwCommands", () => {
         const cleanup = lines[5]!;
         expect(cleanup).toContain("$SUDO ufw show added | sed -n ");
         expect(cleanup).toContain(`[ "$ip" = '10.10.20.10' ] || $SUDO ufw delete allow from "$ip" to any port 3306 proto tcp`);
-        expect(cleanup).toContain(`comment '"'"'release-platform db mariadb-ext'"'"'`);
+        expect(cleanup).toContain(`comment '\\''release-platform db mariadb-ext'\\''`);
     });
 
     test("remove deletes the deny first, so the app host is never shut out, then our allows", () => {
@@ -196,7 +218,7 @@ describe("what the firewall opens is refused unless it is one address", () => {
 describe.each([["production"], ["staging"]])("the %s stack", (stack) => {
     const spec = parsePlatformConfig(readStackConfig(path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`)));
 
-    test("ufw on the two external database hosts with the runbooks' rules, nothing on the Plesk host", () => {
+    test("ufw on the two external database hosts with the runbooks' rules, Plesk's own firewall on the Plesk host", () => {
         const appHost = stack === "production" ? "10.10.20.10" : "10.20.20.10";
         const rules = Object.fromEntries(spec.databases.servers.map((s) => [s.name, s.firewall === "ufw" ? renderUfwCommands(s) : s.firewall]));
         expect(rules).toEqual({
@@ -204,7 +226,7 @@ describe.each([["production"], ["staging"]])("the %s stack", (stack) => {
                 `ufw prepend allow from ${appHost} to any port 3306 proto tcp comment 'release-platform db mariadb-ext'`,
                 "ufw deny 3306 comment 'release-platform db mariadb-ext'",
             ],
-            plesk: "none",
+            plesk: "plesk",
             "postgres-ext": [
                 `ufw prepend allow from ${appHost} to any port 5432 proto tcp comment 'release-platform db postgres-ext'`,
                 "ufw deny 5432 comment 'release-platform db postgres-ext'",

@@ -1,4 +1,4 @@
-// Wiring of the host firewall under Pulumi mocks: which remote command is declared, with which inputs and options.
+// Wiring of the host firewall under Pulumi mocks: which rules resource is declared, with which inputs and options.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { DatabaseServerSpec, FirewallKind } from "../../components/config";
@@ -21,7 +21,7 @@ beforeAll(async () => {
         {
             newResource: (args) => {
                 recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-                return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "applied" } };
+                return { id: `${args.name}-id`, state: { ...args.inputs, applied: "applied", inForce: "applied" } };
             },
             call: () => ({}),
         },
@@ -80,54 +80,59 @@ describe("declareHostFirewall", () => {
         expect(recorded.filter((r) => r.name.startsWith("plain"))).toEqual([]);
     });
 
-    test("nftables: one remote command over SSH with the ruleset on stdin, no triggers, the key secret", async () => {
+    test("nftables: one resource that applies the ruleset over ssh (pinned host key, the key secret) and reads it back", async () => {
         const spec = server("pg-nft", "nftables");
         const fw = firewall.declareHostFirewall(new Parent("p-nft"), spec, pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n"))!;
         expect(fw.kind).toBe("nftables");
-        const command = await declared("pg-nft-firewall-nftables");
-        expect(command.type).toBe("command:remote:Command");
-        expect(command.inputs).toEqual({
-            // The whole connection travels as a secret (the SDK's secret envelope).
-            connection: {
-                [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-                value: {
-                    host: "10.10.30.22",
-                    port: 2200,
-                    user: "deploy",
-                    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n",
-                    hostKey: TEST_HOST_KEY,
-                    dialErrorLimit: 10,
-                    perDialTimeout: 15,
-                },
-            },
-            create: firewall.renderNftablesApplyScript(spec),
-            delete: firewall.renderNftablesRemoveScript(spec),
+        const rules = await declared("pg-nft-firewall-nftables");
+        expect(rules.type).toBe(firewall.HOST_FIREWALL_RULES_TYPE);
+        const { __provider: provider, ...inputs } = rules.inputs;
+        expect(typeof provider).toBe("string");
+        expect(inputs).toEqual({
+            kind: "nftables",
+            server: "pg-nft",
+            apply: firewall.renderNftablesApplyScript(spec),
+            remove: firewall.renderNftablesRemoveScript(spec),
+            read: firewall.renderNftablesReadScript(spec),
             stdin: firewall.renderNftablesRuleset(spec),
-            addPreviousOutputInEnv: false,
-            logging: "stdoutAndStderr",
+            // The whole ssh access travels as a secret (the SDK's secret envelope).
+            ssh: {
+                [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+                value: { host: "10.10.30.22", port: 2200, user: "deploy", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n", hostKey: TEST_HOST_KEY },
+            },
         });
-        // The key never reaches a command line: it is only in the (secret) connection.
-        expect(`${String(command.inputs.create)}${String(command.inputs.delete)}${String(command.inputs.stdin)}`).not.toContain("PRIVATE KEY");
+        // The key never reaches a script: it is only in the (secret) ssh access.
+        expect(`${String(inputs.apply)}${String(inputs.remove)}${String(inputs.read)}${String(inputs.stdin)}`).not.toContain("PRIVATE KEY");
         expect(await resolved(fw.applied)).toBe("applied");
     });
 
     test("ufw: the rules are in the script itself, nothing on stdin", async () => {
         const spec = server("pg-ufw", "ufw");
         firewall.declareHostFirewall(new Parent("p-ufw"), spec, pulumi.secret("key"));
-        const command = await declared("pg-ufw-firewall-ufw");
-        expect(command.inputs.create).toBe(firewall.renderUfwApplyScript(spec));
-        expect(command.inputs.delete).toBe(firewall.renderUfwRemoveScript(spec));
-        expect(command.inputs.stdin).toBeUndefined();
-        expect(command.inputs.triggers).toBeUndefined();
-        expect((command.inputs.connection as { value: { hostKey?: string } }).value.hostKey).toBe(TEST_HOST_KEY);
+        const rules = await declared("pg-ufw-firewall-ufw");
+        expect(rules.inputs.apply).toBe(firewall.renderUfwApplyScript(spec));
+        expect(rules.inputs.remove).toBe(firewall.renderUfwRemoveScript(spec));
+        expect(rules.inputs.read).toBe(firewall.renderUfwReadScript(spec));
+        expect(rules.inputs.stdin).toBe("");
+        expect((rules.inputs.ssh as { value: { hostKey?: string } }).value.hostKey).toBe(TEST_HOST_KEY);
     });
 
-    test("the command replaces delete-first, so an old delete never removes the rules a new create applied", async () => {
+    test("the rules replace delete-first, so an old delete never removes the rules a new create applied; the ssh key stays secret", async () => {
         await declared("pg-nft-firewall-nftables");
         const opts = options.get("pg-nft-firewall-nftables");
         expect(opts?.deleteBeforeReplace).toBe(true);
-        // The SDK marks the connection secret and replaces on trigger changes; we set no triggers.
-        expect(opts?.additionalSecretOutputs).toContain("connection");
+        expect(opts?.additionalSecretOutputs).toContain("ssh");
+    });
+
+    test("a server whose firewall Plesk manages gets nothing of ours", async () => {
+        expect(firewall.declareHostFirewall(new Parent("p-plesk"), server("plesky", "plesk"), pulumi.secret("key"))).toBeUndefined();
+        await declared("p-plesk");
+        expect(recorded.filter((r) => r.name.startsWith("plesky"))).toEqual([]);
+    });
+
+    test("a missing pinned host key is refused with the config path", () => {
+        const spec = { ...server("nopin", "nftables"), ssh: { host: "10.10.30.22", port: 22, user: "deploy" } };
+        expect(() => firewall.declareHostFirewall(new Parent("p-nopin"), spec, "key")).toThrow(/^databases\.servers\.nopin\.ssh\.hostKey: no pinned host key/);
     });
 
     test.each([

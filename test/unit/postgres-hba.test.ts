@@ -11,9 +11,10 @@ import {
     pgHbaScript,
     renderPgHbaBlock,
     renderPgHbaLines,
-    shellQuote,
+    markBlock,
     type PgHbaServer,
 } from "../../components/databases/postgres/hba";
+import { shellQuote } from "../../components/config";
 
 const db = (x: string) => ({ database: `mo_${x}`, user: `svc_${x}` });
 const server = (appHost: string, ...names: string[]): PgHbaServer => ({ name: "postgres-ext", appHost, databases: names.map(db) });
@@ -159,13 +160,23 @@ describe("pgHbaScript", () => {
         expect(execFileSync("sh", ["-c", `printf %s ${quoted}`], { encoding: "utf8" })).toBe(value);
     });
 
-    test.each([["install" as const], ["remove" as const]])("%s is valid POSIX sh and hands its block's markers to the postgres part", (action) => {
-        const script = pgHbaScript(action, { stack: "local", server: "postgres-ext", port: 5433 });
+    test.each([["install" as const], ["remove" as const], ["read" as const]])("%s is valid POSIX sh and hands its own block's markers (with its id) to the postgres part", (action) => {
+        const script = pgHbaScript(action, { stack: "local", server: "postgres-ext", port: 5433, blockId: "0a1b2c3d4e5f" });
         expect(spawnSync("sh", ["-n"], { input: script }).status).toBe(0);
         expect(script).toContain(
-            `pg-hba ${action} 5433 '# BEGIN release-platform managed: stack local, server postgres-ext' '# END release-platform managed: stack local, server postgres-ext'`,
+            `pg-hba ${action} 5433 '# BEGIN release-platform managed: stack local, server postgres-ext, block 0a1b2c3d4e5f' '# END release-platform managed: stack local, server postgres-ext, block 0a1b2c3d4e5f' ` +
+                `'# BEGIN release-platform managed: stack local, server postgres-ext' '# END release-platform managed: stack local, server postgres-ext'`,
         );
         expect(script).toContain(shellQuote(PG_HBA_EDIT_SCRIPT));
+    });
+
+    test("the block id goes into the markers and back out; nothing else changes", () => {
+        const block = renderPgHbaBlock(server("10.0.0.5", "idp"), "production");
+        const marked = markBlock(block, "production", "postgres-ext", undefined, "00ff00ff00ff");
+        expect(marked.split("\n")[0]).toBe("# BEGIN release-platform managed: stack production, server postgres-ext, block 00ff00ff00ff");
+        expect(marked.split("\n").at(-2)).toBe("# END release-platform managed: stack production, server postgres-ext, block 00ff00ff00ff");
+        expect(markBlock(marked, "production", "postgres-ext", "00ff00ff00ff", undefined)).toBe(block);
+        expect(() => pgHbaMarkers("production", "postgres-ext", "not-hex!")).toThrow(/is not a hex id/);
     });
 
     test("the postgres part is valid POSIX sh, validates before it reloads and puts the previous file back on errors", () => {
@@ -181,11 +192,11 @@ describe("pgHbaScript", () => {
     });
 
     test("the postgres part runs as postgres: directly, through runuser as root, else through sudo", () => {
-        const script = pgHbaScript("install", { stack: "s", server: "pg", port: 5432 });
+        const script = pgHbaScript("install", { stack: "s", server: "pg", port: 5432, blockId: "abcdef01" });
         expect(script).toMatch(/= postgres \]; then set -- sh -c\n.*= 0 \]; then set -- runuser -u postgres -- sh -c\nelse set -- sudo -n -u postgres -- sh -c/);
     });
 
     test.each([[0], [70000], [5432.5]])("refuses port %d", (port) => {
-        expect(() => pgHbaScript("install", { stack: "s", server: "pg", port })).toThrow(/pg\.admin\.port/);
+        expect(() => pgHbaScript("install", { stack: "s", server: "pg", port, blockId: "abcdef01" })).toThrow(/pg\.admin\.port/);
     });
 });

@@ -83,3 +83,22 @@ describe("the drain time in the nginx provider", () => {
         expect(ms).toBeGreaterThanOrEqual(1000);
     });
 });
+
+describe("a failed nginx reload", () => {
+    test("puts the previous file back, so the retry sees the weights in force and opens the health gate again", async () => {
+        const olds = deployed("reload-fails", { blue: 100, green: 0 }, 0);
+        const before = fs.readFileSync(olds.upstreamFile, "utf8");
+        const failing = { ...inputs(olds.upstreamFile, { blue: 90, green: 10 }, 0), reloadCommand: "echo 'nginx: [emerg] bind() failed' >&2; exit 1" };
+        await expect(nginxWeightsProvider.update!("id", olds, failing)).rejects.toThrow(
+            /reloading nginx .* failed \(exit 1\) for frontend; the previous file is back and passes the test: nginx: \[emerg\] bind\(\) failed/,
+        );
+        expect(fs.readFileSync(olds.upstreamFile, "utf8")).toBe(before);
+        expect(parseUpstreamWeights(before, "frontend")).toEqual({ blue: 100, green: 0 });
+        // The retry (reload fixed) moves green from what is in force, through its health gate.
+        let asked = 0;
+        health.on("request", () => (asked += 1));
+        const { outs } = await nginxWeightsProvider.update!("id", olds, inputs(olds.upstreamFile, { blue: 90, green: 10 }, 0));
+        expect((outs as NginxWeightsOutputs).observed).toEqual({ blue: 90, green: 10 });
+        expect(asked).toBeGreaterThan(0);
+    });
+});

@@ -141,7 +141,7 @@ describe("the release gate in the platform", () => {
         expect(JSON.stringify(gate)).not.toContain(UNKNOWN);
         expect(gate.release.deployed).toEqual({ api: { blue: "1.0.0", green: "1.1.0", weights: { blue: 90, green: 10 } } });
         expect(gate.cluster.deployed).toEqual(guardRecordOf(spec.cluster));
-        expect(gate.release.services.api).toEqual({ blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } });
+        expect(gate.release.services.api).toEqual({ blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 }, commands: {} });
     });
 
     test("every release step (data changes, deploys, traffic) depends on the gate; the release waits for it too", async () => {

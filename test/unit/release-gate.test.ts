@@ -127,7 +127,14 @@ describe("the gate's inputs", () => {
         expect(inputs.databases).toContainEqual({ server: "plesk", engine: "mariadb", database: "mo_main", maxDatabasesOnServer: 5 });
         expect(inputs.databases.filter((d) => d.engine === "postgresql").length).toBeGreaterThan(0);
         expect(Object.keys(inputs.release.services)).toEqual(["api", "crm", "frontend", "games", "admin", "website", "n8n"]);
-        expect(inputs.release.services.api).toEqual({ blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } });
+        expect(inputs.release.services.api).toEqual({ blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 }, commands: { migration: "alembic upgrade head" } });
+        // A service behind nginx records nginx's test and reload commands too: a change of one is a release.
+        expect(inputs.release.services.frontend?.commands).toEqual({ nginxTest: "nginx -t", nginxReload: "nginx -s reload" });
+        expect(inputs.servers).toEqual([
+            { name: "mariadb-ext", engine: "mariadb", firewall: "ufw" },
+            { name: "plesk", engine: "mariadb", firewall: "plesk" },
+            { name: "postgres-ext", engine: "postgresql", firewall: "ufw" },
+        ]);
         expect(inputs.release).toMatchObject({ ladder: [0, 10, 50, 100], deployed: null });
         expect(inputs.cluster).toEqual({ desired: guardRecordOf(spec.cluster), deployed: null });
         expect(Object.keys(inputs.cluster.desired).length).toBeGreaterThan(0);

@@ -215,8 +215,13 @@ describe("Release wiring", () => {
     test("the stack output lists each service's versions and read-back weights", async () => {
         const { services } = await declare("local");
         expect(services).toEqual({
-            api: { backend: "haproxy", blue: { version: "1.0.0", address: "127.0.0.1:3000", weight: 100 }, green: { version: "1.0.0", address: "127.0.0.1:3001", weight: 0 } },
-            frontend: { backend: "nginx", blue: { version: "1.0.0", address: "127.0.0.1:3010", weight: 100 }, green: { version: "1.0.0", address: "127.0.0.1:3011", weight: 0 } },
+            api: { backend: "haproxy", blue: { version: "1.0.0", address: "127.0.0.1:3000", weight: 100 }, green: { version: "1.0.0", address: "127.0.0.1:3001", weight: 0 }, commands: {} },
+            frontend: {
+                backend: "nginx",
+                blue: { version: "1.0.0", address: "127.0.0.1:3010", weight: 100 },
+                green: { version: "1.0.0", address: "127.0.0.1:3011", weight: 0 },
+                commands: { nginxTest: "nginx -q -t -c /tmp/release-platform/nginx/nginx.conf", nginxReload: "nginx -c /tmp/release-platform/nginx/nginx.conf -s reload" },
+            },
         });
     });
 

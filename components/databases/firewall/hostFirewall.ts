@@ -1,57 +1,130 @@
-// The host firewall of one database server as a component: one remote command over SSH that applies the rendered rules.
-import * as command from "@pulumi/command";
+// The host firewall of one database server: its rules applied over ssh (pinned host key), read back on refresh.
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseServerSpec } from "../../config";
 import { requireHostKey } from "../../remote/pinning";
-import { DEFAULT_NFT_RULES_DIR, renderNftablesApplyScript, renderNftablesRemoveScript, renderNftablesRuleset } from "./nftables";
-import { renderUfwApplyScript, renderUfwRemoveScript } from "./ufw";
+import { runShellOrThrow, type SshAccess } from "../../remote/transport";
+import { renderNftablesApplyScript, renderNftablesReadScript, renderNftablesRemoveScript, renderNftablesRuleset, type NftPaths } from "./nftables";
+import { renderUfwApplyScript, renderUfwReadScript, renderUfwRemoveScript } from "./ufw";
 
 export interface HostFirewallArgs {
     server: DatabaseServerSpec;
     /** The SSH private key for `server.ssh` (secret config `sshPrivateKey.<server>`). */
     sshPrivateKey: pulumi.Input<string>;
-    /** nftables only: where the ruleset file is kept on the host. */
+    /** nftables only: where the ruleset file and the boot unit are kept on the host (tests use their own). */
     nftRulesDir?: string;
+    systemdUnitDir?: string;
 }
 
-/** What one firewall kind needs from the remote command. */
-interface FirewallScripts {
+/** What one firewall kind runs on the host. */
+export interface FirewallScripts {
     kind: "nftables" | "ufw";
     apply: string;
     remove: string;
+    /** Prints what is in force (the read-back a refresh compares). */
+    read: string;
     /** The ruleset on stdin (nftables); ufw's rules are in `apply` itself. */
-    stdin: string | undefined;
+    stdin: string;
 }
 
-function scriptsFor(server: DatabaseServerSpec, nftRulesDir: string): FirewallScripts {
+export function firewallScripts(server: DatabaseServerSpec, paths: NftPaths = {}): FirewallScripts {
     const at = `databases.servers.${server.name}.firewall`;
     switch (server.firewall) {
         case "nftables":
             return {
                 kind: "nftables",
-                apply: renderNftablesApplyScript(server, nftRulesDir),
-                remove: renderNftablesRemoveScript(server, nftRulesDir),
+                apply: renderNftablesApplyScript(server, paths),
+                remove: renderNftablesRemoveScript(server, paths),
+                read: renderNftablesReadScript(server, paths),
                 stdin: renderNftablesRuleset(server),
             };
         case "ufw":
-            return { kind: "ufw", apply: renderUfwApplyScript(server), remove: renderUfwRemoveScript(server), stdin: undefined };
+            return { kind: "ufw", apply: renderUfwApplyScript(server), remove: renderUfwRemoveScript(server), read: renderUfwReadScript(server), stdin: "" };
+        case "plesk":
         case "none":
-            throw new Error(`${at}: is "none": this server has no host firewall to declare`);
+            throw new Error(`${at}: is "${server.firewall}": this server has no host firewall of ours to declare`);
+    }
+}
+
+export interface HostFirewallRulesInputs extends FirewallScripts {
+    ssh: SshAccess;
+    server: string;
+}
+
+export interface HostFirewallRulesOutputs extends HostFirewallRulesInputs {
+    /** What the host reported right after the rules were applied. */
+    applied: string;
+    /** What it reports now (a refresh reads it again): when it differs from `applied`, the rules drifted. */
+    inForce: string;
+}
+
+async function readInForce(props: HostFirewallRulesInputs): Promise<string> {
+    return runShellOrThrow(props.ssh, `reading the ${props.kind} rules of ${props.server}`, props.read);
+}
+
+async function apply(news: HostFirewallRulesInputs): Promise<HostFirewallRulesOutputs> {
+    await runShellOrThrow(news.ssh, `applying the ${news.kind} rules of ${news.server}`, news.apply, news.stdin);
+    const applied = await readInForce(news);
+    return { ...news, applied, inForce: applied };
+}
+
+const COMPARED: readonly (keyof HostFirewallRulesInputs)[] = ["kind", "apply", "remove", "read", "stdin", "server"];
+
+/**
+ * The rules as a resource: an update when what it would apply changes, or when a refresh found the
+ * host holding something else than it applied (a flushed table, `ufw reset`, a removed boot unit);
+ * the update applies them again. A replace removes first (`deleteBeforeReplace` below): the rules
+ * are named per server, so the old resource's delete would otherwise remove what the new one applied.
+ */
+export const hostFirewallRulesProvider: pulumi.dynamic.ResourceProvider<HostFirewallRulesInputs, HostFirewallRulesOutputs> = {
+    async diff(_id, olds, news) {
+        const replaces = olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port || olds.kind !== news.kind ? ["ssh"] : [];
+        const changed = COMPARED.some((key) => olds[key] !== news[key]) || JSON.stringify(olds.ssh) !== JSON.stringify(news.ssh);
+        const drifted = olds.inForce !== olds.applied;
+        return { changes: replaces.length > 0 || changed || drifted, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs) {
+        return { id: `${inputs.server}/${inputs.kind}`, outs: await apply(inputs) };
+    },
+    async update(_id, _olds, news) {
+        return { outs: await apply(news) };
+    },
+    async read(id, props) {
+        if (!props) throw new Error(`cannot read host firewall ${id} without its inputs (import is not supported)`);
+        return { id, props: { ...props, inForce: await readInForce(props) } };
+    },
+    async delete(_id, props) {
+        await runShellOrThrow(props.ssh, `removing the ${props.kind} rules of ${props.server}`, props.remove);
+    },
+};
+
+export const HOST_FIREWALL_RULES_TYPE = "pulumi-nodejs:dynamic/databases:HostFirewallRules";
+
+class HostFirewallRules extends pulumi.dynamic.Resource {
+    public declare readonly applied: pulumi.Output<string>;
+    public declare readonly inForce: pulumi.Output<string>;
+
+    constructor(name: string, args: Omit<HostFirewallRulesInputs, "ssh"> & { ssh: pulumi.Input<SshAccess> }, opts?: pulumi.CustomResourceOptions) {
+        super(
+            hostFirewallRulesProvider,
+            name,
+            { ...args, ssh: pulumi.secret(args.ssh), applied: undefined, inForce: undefined },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["ssh"], deleteBeforeReplace: true }),
+            "databases",
+            "HostFirewallRules",
+        );
     }
 }
 
 /**
- * Applies the rules on the database host and keeps them there.
- *
- * The rendered rules are ordinary inputs (`stdin`, `create`), not `triggers`: a changed app host
- * or port is then an update, which runs the apply script again and replaces the rules in place
- * (nft in one transaction, ufw allow-before-deny). Triggers would force a replace, i.e. a delete
- * that removes the rules and a create that puts them back. Unchanged rules mean no step at all.
+ * Applies the rules on the database host and keeps them there: a changed app host or port is an
+ * update that applies the new rules in place (nft in one transaction, ufw allow-before-deny);
+ * unchanged rules mean no step at all; rules changed on the host show in `refresh` and `up` puts
+ * them back.
  */
 export class HostFirewall extends pulumi.ComponentResource {
     /** `nftables` or `ufw`. */
     public readonly kind: string;
-    /** What the host printed after applying: our table (nftables) or our rules (ufw). */
+    /** What the host reported after applying: our table (nftables) or our rules (ufw). */
     public readonly applied: pulumi.Output<string>;
 
     constructor(name: string, args: HostFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,32 +133,21 @@ export class HostFirewall extends pulumi.ComponentResource {
         if (server.ssh === undefined) {
             throw new Error(`databases.servers.${server.name}.ssh: the ${server.firewall} firewall is applied over SSH: this server needs an ssh target`);
         }
-        const scripts = scriptsFor(server, args.nftRulesDir ?? DEFAULT_NFT_RULES_DIR);
+        const scripts = firewallScripts(server, { rulesDir: args.nftRulesDir, unitDir: args.systemdUnitDir });
         this.kind = scripts.kind;
-
-        const applied = new command.remote.Command(
+        const target = server.ssh;
+        // A host that presents another key is refused before any script is sent.
+        const hostKey = requireHostKey(target, `databases.servers.${server.name}.ssh`);
+        const rules = new HostFirewallRules(
             `${name}-${scripts.kind}`,
             {
-                connection: {
-                    host: server.ssh.host,
-                    port: server.ssh.port,
-                    user: server.ssh.user,
-                    privateKey: pulumi.secret(args.sshPrivateKey),
-                    // A host that presents another key is refused before the script is sent.
-                    hostKey: requireHostKey(server.ssh, `databases.servers.${server.name}.ssh`),
-                },
-                create: scripts.apply,
-                delete: scripts.remove,
-                stdin: scripts.stdin,
-                // We never read the previous output, and sshd without AcceptEnv would warn on every update.
-                addPreviousOutputInEnv: false,
-                logging: "stdoutAndStderr",
+                ...scripts,
+                server: server.name,
+                ssh: pulumi.output(args.sshPrivateKey).apply((privateKey) => ({ host: target.host, port: target.port, user: target.user, privateKey, hostKey })),
             },
-            // Should a replace ever happen, the old delete must not run after the new create: it
-            // would remove the rules the create just put in place.
-            { parent: this, deleteBeforeReplace: true },
+            { parent: this },
         );
-        this.applied = applied.stdout;
+        this.applied = rules.applied;
         this.registerOutputs({ applied: this.applied });
     }
 }

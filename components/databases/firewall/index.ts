@@ -11,14 +11,14 @@ export * from "./ufw";
 /** Settings a test host needs and the fleet leaves at their defaults. */
 export type HostFirewallOptions = Omit<HostFirewallArgs, "server" | "sshPrivateKey">;
 
-/** Declares the host firewall of one database server; nothing while the server's firewall is `none`. */
+/** Declares the host firewall of one database server; nothing while the server's firewall is `none` or Plesk's own. */
 export function declareHostFirewall(
     parent: pulumi.Resource,
     server: DatabaseServerSpec,
     sshPrivateKey: pulumi.Input<string> | undefined,
     options: HostFirewallOptions = {},
 ): HostFirewall | undefined {
-    if (server.firewall === "none") return undefined;
+    if (server.firewall === "none" || server.firewall === "plesk") return undefined;
     if (sshPrivateKey === undefined) {
         throw new Error(`databases.servers.${server.name}.firewall: ${server.firewall} is applied over SSH: set the secret sshPrivateKey.${server.name}`);
     }

@@ -7,10 +7,7 @@
  */
 export const AS_ROOT = '[ "$(id -u)" -eq 0 ] && SUDO= || SUDO="sudo -n"';
 
-/** Single-quotes a value for a POSIX shell. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
+export { shellQuote } from "../../config/patterns";
 
 /** Joins script lines; the scripts run under the SSH user's POSIX login shell. */
 export function script(lines: readonly string[]): string {

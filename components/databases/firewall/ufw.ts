@@ -61,3 +61,13 @@ export function renderUfwRemoveScript(server: DatabaseServerSpec): string {
         `${ourAllowSources(server, access)} | while read -r ip; do $SUDO ufw delete ${allowRule(access, '"$ip"')}; done`,
     ]);
 }
+
+/** What is in force, for the read-back: whether ufw is active, and our rules as ufw lists them. */
+export function renderUfwReadScript(server: DatabaseServerSpec): string {
+    return script([
+        "set -eu",
+        AS_ROOT,
+        "$SUDO ufw status | head -n 1",
+        `$SUDO ufw show added | grep -F ${shellQuote(`comment '${ufwRuleComment(server)}'`)} || true`,
+    ]);
+}

@@ -1,5 +1,5 @@
 // The pg_hba.conf rules of a PostgreSQL server, rendered from its config, and the script that installs them on its host.
-import { IPV4_PATTERN, type DatabaseSpec } from "../../config";
+import { IPV4_PATTERN, shellQuote, type DatabaseSpec } from "../../config";
 
 /** What the rules depend on (a DatabaseServerSpec is one): the app host and, per database, its name and service user. */
 export interface PgHbaServer {
@@ -42,10 +42,16 @@ export function renderPgHbaLines(server: PgHbaServer): string[] {
     return [...allow, ...reject];
 }
 
-/** The first and last line of a managed block: one block per stack and server, so stacks sharing a host never clash. */
-export function pgHbaMarkers(stack: string, server: string): { begin: string; end: string } {
+/**
+ * The first and last line of a managed block: one block per stack and server, so stacks sharing a
+ * host never clash; with a block id (the resource's own, made when it was created) so that a
+ * resource only ever removes the block it wrote, never the one its replacement just put in place.
+ */
+export function pgHbaMarkers(stack: string, server: string, blockId?: string): { begin: string; end: string } {
     if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new Error(`stack name ${JSON.stringify(stack)} cannot mark a pg_hba.conf block`);
-    const owner = `stack ${stack}, server ${server}`;
+    if (!/^[a-z][a-z0-9-]*$/.test(server)) throw new Error(`server name ${JSON.stringify(server)} cannot mark a pg_hba.conf block`);
+    if (blockId !== undefined && !/^[0-9a-f]{8,32}$/.test(blockId)) throw new Error(`block id ${JSON.stringify(blockId)} is not a hex id`);
+    const owner = `stack ${stack}, server ${server}${blockId === undefined ? "" : `, block ${blockId}`}`;
     return { begin: `# BEGIN release-platform managed: ${owner}`, end: `# END release-platform managed: ${owner}` };
 }
 
@@ -58,9 +64,14 @@ export function renderPgHbaBlock(server: PgHbaServer, stack: string): string {
     return [begin, note, ...lines, end, ""].join("\n");
 }
 
-/** `'...'` for a POSIX shell. */
-export function shellQuote(value: string): string {
-    return `'${value.replaceAll("'", `'\\''`)}'`;
+/** The block with its markers carrying `blockId` (as written to the file), or back without it (`blockId` undefined). */
+export function markBlock(block: string, stack: string, server: string, from: string | undefined, to: string | undefined): string {
+    const a = pgHbaMarkers(stack, server, from);
+    const b = pgHbaMarkers(stack, server, to);
+    return block
+        .split("\n")
+        .map((line) => (line === a.begin ? b.begin : line === a.end ? b.end : line))
+        .join("\n");
 }
 
 /**
@@ -80,6 +91,8 @@ export interface PgHbaScriptArgs {
     server: string;
     /** The PostgreSQL port on the host (its unix socket is named after it). */
     port: number;
+    /** The block this resource owns (see `pgHbaMarkers`). */
+    blockId: string;
 }
 
 /**
@@ -88,14 +101,16 @@ export interface PgHbaScriptArgs {
  * and through `sudo -n -u postgres` otherwise (a deploy user then needs a sudoers rule such as
  * `deploy ALL=(postgres) NOPASSWD: ALL`).
  * `install` reads the managed block on stdin and puts it at the top of the file `SHOW hba_file` names,
- * replacing an earlier copy; `remove` takes the block out. A file that would not change is left
- * alone (no reload). Otherwise the new file replaces the old one atomically, `pg_hba_file_rules`
- * must show no error (else the previous file is put back and the script fails), and only then the
- * configuration is reloaded; the script waits until the postmaster has loaded it.
- * Nothing secret passes through it: the block holds names and addresses only.
+ * replacing its own earlier copy (and a block of this stack and server from before blocks had ids);
+ * `remove` takes its own block out, nothing else; `read` prints its own block as the file holds it.
+ * A file that would not change is left alone (no reload). Otherwise the new file replaces the old
+ * one atomically, `pg_hba_file_rules` must show no error (else the previous file is put back and the
+ * script fails), and only then the configuration is reloaded; the script waits until the postmaster
+ * has loaded it. Nothing secret passes through it: the block holds names and addresses only.
  */
-export function pgHbaScript(action: "install" | "remove", args: PgHbaScriptArgs): string {
-    const { begin, end } = pgHbaMarkers(args.stack, args.server);
+export function pgHbaScript(action: "install" | "remove" | "read", args: PgHbaScriptArgs): string {
+    const { begin, end } = pgHbaMarkers(args.stack, args.server, args.blockId);
+    const legacy = pgHbaMarkers(args.stack, args.server);
     if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) throw new Error(`databases.servers.${args.server}.admin.port: ${args.port} is not a port`);
     // POSIX sh throughout: the command runs in the SSH user's login shell, which may be dash.
     return `# release-platform: ${action} the pg_hba.conf block of stack ${args.stack}, server ${args.server}
@@ -105,22 +120,32 @@ if [ "$(id -un)" = postgres ]; then set -- sh -c
 elif [ "$(id -u)" = 0 ]; then set -- runuser -u postgres -- sh -c
 else set -- sudo -n -u postgres -- sh -c
 fi
-exec "$@" ${shellQuote(PG_HBA_EDIT_SCRIPT)} pg-hba ${action} ${args.port} ${shellQuote(begin)} ${shellQuote(end)}
+exec "$@" ${shellQuote(PG_HBA_EDIT_SCRIPT)} pg-hba ${action} ${args.port} ${shellQuote(begin)} ${shellQuote(end)} ${shellQuote(legacy.begin)} ${shellQuote(legacy.end)}
 `;
 }
 
-/** The part that runs as postgres: `sh -c SCRIPT pg-hba install|remove PORT BEGIN END`, the block on stdin for install. */
+/** The part that runs as postgres: `sh -c SCRIPT pg-hba install|remove|read PORT BEGIN END LEGACY_BEGIN LEGACY_END`, the block on stdin for install. */
 export const PG_HBA_EDIT_SCRIPT = `set -eu
-action="$1"; export PGPORT="$2"; begin="$3"; end="$4"
-staged=""; block="$(mktemp)"; rest="$(mktemp)"
-trap 'rm -f "$block" "$rest" "$staged"' EXIT
-if [ "$action" = install ]; then cat >"$block"; else : >"$block"; fi
+action="$1"; export PGPORT="$2"; begin="$3"; end="$4"; legacy_begin="$5"; legacy_end="$6"
+staged=""; block="$(mktemp)"; rest="$(mktemp)"; mine="$(mktemp)"
+trap 'rm -f "$block" "$rest" "$mine" "$staged"' EXIT
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -d postgres -c "$1"; }
 
 hba="$(sql 'SHOW hba_file')"
 [ -f "$hba" ] || { echo "hba_file $hba does not exist" >&2; exit 1; }
-awk -v begin="$begin" -v end="$end" ${shellQuote(PG_HBA_STRIP_AWK)} "$hba" >"$rest" \\
+if [ "$action" = read ]; then
+  awk -v begin="$begin" -v end="$end" '$0 == begin { p = 1 } p { print } p && $0 == end { exit }' "$hba"
+  exit 0
+fi
+if [ "$action" = install ]; then cat >"$block"; else : >"$block"; fi
+awk -v begin="$begin" -v end="$end" ${shellQuote(PG_HBA_STRIP_AWK)} "$hba" >"$mine" \\
   || { echo "$hba: the block '$begin' is not closed by '$end'; fix the file by hand" >&2; exit 1; }
+if [ "$action" = install ]; then
+  awk -v begin="$legacy_begin" -v end="$legacy_end" ${shellQuote(PG_HBA_STRIP_AWK)} "$mine" >"$rest" \\
+    || { echo "$hba: the block '$legacy_begin' is not closed by '$legacy_end'; fix the file by hand" >&2; exit 1; }
+else
+  cat "$mine" >"$rest"
+fi
 staged="$(mktemp "$hba.rp-XXXXXX")"
 cat "$block" "$rest" >"$staged"
 if cmp -s "$staged" "$hba"; then

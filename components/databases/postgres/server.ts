@@ -1,11 +1,31 @@
 // Everything Pulumi manages on one PostgreSQL server: an explicit provider, its pg_hba.conf rules, per database its role and database.
-import * as command from "@pulumi/command";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseServerSpec, DatabaseSpec } from "../../config";
 import { requireHostKey } from "../../remote/pinning";
 import { DATA_GUARD, type ServerResources } from "../common";
-import { pgHbaScript, renderPgHbaBlock } from "./hba";
+import { renderPgHbaBlock } from "./hba";
+import { PgHbaBlock } from "./hba-block";
+
+/**
+ * The admin provider's settings: the server verified with the CA of `admin.tls` (verify-full outside
+ * the local stack), the password from secret config, and the server's version, so that configuring
+ * the provider connects nowhere (a preview contacts no server).
+ */
+export function postgresProviderArgs(server: Pick<DatabaseServerSpec, "admin" | "version">, adminPassword: pulumi.Input<string>): postgresql.ProviderArgs {
+    return {
+        host: server.admin.host,
+        port: server.admin.port,
+        username: server.admin.user,
+        password: adminPassword,
+        sslmode: server.admin.tls.mode,
+        sslrootcert: server.admin.tls.caFile,
+        superuser: true,
+        database: "postgres",
+        connectTimeout: 10,
+        expectedVersion: server.version,
+    };
+}
 
 export function declarePostgresServer(
     parent: pulumi.Resource,
@@ -14,23 +34,7 @@ export function declarePostgresServer(
     sshPrivateKey: pulumi.Input<string> | undefined,
 ): ServerResources {
     // One explicit provider per server: nothing ever falls back to ambient PG* settings.
-    const provider = new postgresql.Provider(
-        server.name,
-        {
-            host: server.admin.host,
-            port: server.admin.port,
-            username: server.admin.user,
-            password: adminPassword,
-            sslmode: server.admin.tls.mode,
-            sslrootcert: server.admin.tls.caFile,
-            superuser: true,
-            database: "postgres",
-            connectTimeout: 10,
-            // Known, so configuring the provider connects nowhere: a preview contacts no server.
-            expectedVersion: server.version,
-        },
-        { parent },
-    );
+    const provider = new postgresql.Provider(server.name, postgresProviderArgs(server, adminPassword), { parent });
     const hba = declarePgHbaRules(parent, server, sshPrivateKey);
     return {
         addDatabase(db: DatabaseSpec, password: pulumi.Output<string>): void {
@@ -58,38 +62,25 @@ export function declarePostgresServer(
 }
 
 /**
- * Installs the server's managed pg_hba.conf block over SSH. The scripts are fixed per stack and
- * server; the block travels on stdin, so the resource changes (and the host reloads) only when
- * the rendered rules change. Deleting the resource takes the block out again.
+ * Installs the server's managed pg_hba.conf block over SSH (with the host's pinned key). The block
+ * changes (and the host reloads) only when the rendered rules change, or when a refresh found the
+ * file holding something else. Deleting the resource takes its block out again.
  */
-function declarePgHbaRules(
-    parent: pulumi.Resource,
-    server: DatabaseServerSpec,
-    sshPrivateKey: pulumi.Input<string> | undefined,
-): command.remote.Command | undefined {
+function declarePgHbaRules(parent: pulumi.Resource, server: DatabaseServerSpec, sshPrivateKey: pulumi.Input<string> | undefined): PgHbaBlock | undefined {
     const block = renderPgHbaBlock(server, pulumi.getStack());
     if (block === "") return undefined;
     if (server.ssh === undefined) throw new Error(`databases.servers.${server.name}.ssh: pg_hba.conf is managed over SSH: this server needs an ssh target`);
     if (sshPrivateKey === undefined) throw new Error(`databases.servers.${server.name}.ssh: no SSH key (secret sshPrivateKey.${server.name})`);
-    const scriptArgs = { stack: pulumi.getStack(), server: server.name, port: server.admin.port };
-    const install = pgHbaScript("install", scriptArgs);
-    return new command.remote.Command(
+    const target = server.ssh;
+    const hostKey = requireHostKey(target, `databases.servers.${server.name}.ssh`);
+    return new PgHbaBlock(
         `${server.name}-pg-hba`,
         {
-            connection: {
-                host: server.ssh.host,
-                port: server.ssh.port,
-                user: server.ssh.user,
-                privateKey: pulumi.secret(sshPrivateKey),
-                // A host that presents another key is refused before the script is sent.
-                hostKey: requireHostKey(server.ssh, `databases.servers.${server.name}.ssh`),
-            },
-            create: install,
-            update: install,
-            delete: pgHbaScript("remove", scriptArgs),
-            stdin: block,
-            // Nothing to hand to the next run: the script reads the file itself.
-            addPreviousOutputInEnv: false,
+            ssh: pulumi.output(sshPrivateKey).apply((privateKey) => ({ host: target.host, port: target.port, user: target.user, privateKey, hostKey })),
+            stack: pulumi.getStack(),
+            server: server.name,
+            port: server.admin.port,
+            block,
         },
         { parent },
     );

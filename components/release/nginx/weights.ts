@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Weights } from "../ladder";
 import { coloursToGate, openHealthGates, shiftProvider, waitForDrain, type ShiftInputs, type ShiftResourceArgs } from "../shift";
-import { readFileIfExists, runShell, runShellOrThrow, writeFileAtomic } from "../../remote/transport";
+import { outputTail, readFileIfExists, runShell, writeFileAtomic } from "../../remote/transport";
 import { parseUpstreamWeights, renderUpstreamBlock, replaceUpstreamBlock } from "./upstream";
 
 export interface NginxWeightsInputs extends ShiftInputs {
@@ -42,9 +42,17 @@ async function applyWeights(olds: NginxWeightsOutputs | undefined, news: NginxWe
     const test = await runShell(news.ssh, news.testCommand);
     if (test.code !== 0) {
         await writeFileAtomic(news.ssh, news.upstreamFile, before);
-        throw new Error(`nginx refused the upstreams of ${news.service} (\`${news.testCommand}\`), file restored: ${(test.stderr || test.stdout).trim()}`);
+        throw new Error(`nginx refused the upstreams of ${news.service} (\`${news.testCommand}\`), file restored: ${outputTail(test)}`);
     }
-    await runShellOrThrow(news.ssh, `reloading nginx (\`${news.reloadCommand}\`)`, news.reloadCommand);
+    const reload = await runShell(news.ssh, news.reloadCommand);
+    if (reload.code !== 0) {
+        // nginx still runs the configuration it had: the file goes back to match it, so a retry sees
+        // the weights actually in force (and opens the health gate of a colour that gains traffic).
+        await writeFileAtomic(news.ssh, news.upstreamFile, before);
+        const check = await runShell(news.ssh, news.testCommand);
+        const restored = check.code === 0 ? "the previous file is back and passes the test" : `the previous file is back but fails the test too: ${outputTail(check)}`;
+        throw new Error(`reloading nginx (\`${news.reloadCommand}\`) failed (exit ${reload.code}) for ${news.service}; ${restored}: ${outputTail(reload)}`);
+    }
 
     const observed = parseUpstreamWeights(await readFileIfExists(news.ssh, news.upstreamFile), news.upstream);
     if (observed === undefined || observed.blue !== news.weights.blue || observed.green !== news.weights.green) {
