@@ -64,7 +64,8 @@ export class PveEmulator {
 
     /** Starts a fresh emulator (or the persisted one from `stateFile`) and resolves once it listens. */
     static async start(options: PveEmulatorOptions = {}): Promise<PveEmulator> {
-        const version = options.version ?? "9.1.2";
+        // A stack names `8.4`; /version reports a full `8.4.0`, as PVE does.
+        const version = (options.version ?? "9.1.2").split(".").concat(["0", "0"]).slice(0, 3).join(".");
         const state =
             options.stateFile && fs.existsSync(options.stateFile)
                 ? EmulatorState.fromJSON(JSON.parse(fs.readFileSync(options.stateFile, "utf8")) as SerializedState)
