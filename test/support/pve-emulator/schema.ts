@@ -73,7 +73,12 @@ export function findEndpoint(schema: ApiSchema, method: string, requestPath: str
         const match = new RegExp(`^${source}$`).exec(requestPath);
         if (!match) continue;
         const params: Record<string, string> = {};
-        names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1] ?? "")));
+        try {
+            names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1] ?? "")));
+        } catch {
+            // A malformed escape: PVE finds no handler either.
+            return undefined;
+        }
         return { key, endpoint, params };
     }
     return undefined;

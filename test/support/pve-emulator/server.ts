@@ -127,11 +127,12 @@ export class PveEmulator {
         const prefix = "/api2/json/";
         // Still URL-encoded: a path parameter may hold an encoded `/` (an IP set entry's CIDR).
         const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).replace(/\/+$/, "") : url.pathname;
+        const readable = safeDecode(path);
         const args: Record<string, string> = Object.fromEntries(url.searchParams);
         const type = String(headers["content-type"] ?? "");
         if (body !== "" && type.startsWith("application/x-www-form-urlencoded")) Object.assign(args, Object.fromEntries(new URLSearchParams(body)));
         else if (body !== "" && type.startsWith("application/json")) Object.assign(args, jsonArgs(body));
-        const entry: LoggedRequest = { seq: this.requests.length + 1, method, path: decodeURIComponent(path), args, status: 0 };
+        const entry: LoggedRequest = { seq: this.requests.length + 1, method, path: readable, args, status: 0 };
         this.requests.push(entry);
 
         let status = 200;
@@ -139,7 +140,7 @@ export class PveEmulator {
         try {
             if (!url.pathname.startsWith(prefix)) throw new PveError(501, `Unexpected content for method '${method}'`);
             const user = this.authenticate(headers["authorization"]);
-            payload = { data: this.dispatch(method, path, args, user) ?? null };
+            payload = { data: this.dispatch(method, path, readable, args, user) ?? null };
             if (method !== "GET") this.persist();
         } catch (error) {
             const pveError = error instanceof PveError ? error : new PveError(500, (error as Error).message);
@@ -173,8 +174,8 @@ export class PveEmulator {
      * (its runtime rules), and, as PVE's optional result verification would, check the answer
      * against `returns`: an answer that does not match is an emulator bug, reported as one.
      */
-    private dispatch(method: string, path: string, args: Record<string, string>, user: string): unknown {
-        const notImplemented = new PveError(501, `Method '${method} /${decodeURIComponent(path)}' not implemented`);
+    private dispatch(method: string, path: string, readable: string, args: Record<string, string>, user: string): unknown {
+        const notImplemented = new PveError(501, `Method '${method} /${readable}' not implemented`);
         const matched = findEndpoint(apiSchema(this.state.major), method, path);
         if (!matched) throw notImplemented;
         const handler = this.handlers.get(matched.key);
@@ -192,7 +193,7 @@ export class PveEmulator {
         const present = Object.fromEntries(Object.entries({ ...args, ...matched.params }).filter(([, v]) => v !== ""));
         const errors = parameterErrors(matched.endpoint, present);
         if (Object.keys(errors).length > 0) throw parameterError(errors);
-        const result = handler({ method, path: decodeURIComponent(path), params: matched.params, args, user }, this.context());
+        const result = handler({ method, path: readable, params: matched.params, args, user }, this.context());
         const wrong = resultErrors(matched.endpoint, result ?? null);
         if (Object.keys(wrong).length > 0) {
             throw new Error(`pve-emulator bug: the answer to ${matched.key} does not match the schema's returns: ${JSON.stringify(wrong)}`);
@@ -220,6 +221,15 @@ export class PveEmulator {
 
     private persist(): void {
         if (this.options.stateFile) fs.writeFileSync(this.options.stateFile, JSON.stringify(this.state, null, 2));
+    }
+}
+
+/** A path for logs and messages; one that does not decode stays as it came. */
+function safeDecode(text: string): string {
+    try {
+        return decodeURIComponent(text);
+    } catch {
+        return text;
     }
 }
 
