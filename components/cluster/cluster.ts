@@ -3,6 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, ContainerRole } from "../config";
 import { containerArgs } from "./container-args";
+import { ContainerNesting, ContainerRootDisk } from "./container-settings";
 import { containerFirewallRules } from "./firewall-rules";
 import { guardRecordOf, type GuardRecord } from "./guard";
 import { haAffinityPlan } from "./ha-plan";
@@ -35,6 +36,14 @@ export interface BlueGreenEndpoints {
 
 /** Fields a ContainerLegacy must never change through a replace-on-change: see guard.ts and README.md. */
 const CREATE_ONLY_FIELDS = ["operatingSystem", "initialization.userAccount"];
+
+/**
+ * Set at creation, changed afterwards by ContainerNesting (and, on protected containers,
+ * ContainerRootDisk) through the PVE API, because the provider's own update is refused on a real
+ * cluster: see container-settings.ts.
+ */
+const FEATURES = "features";
+const ROOT_DISK_SIZE = "disk.size";
 
 export class Cluster extends pulumi.ComponentResource {
     public readonly provider: proxmoxve.Provider;
@@ -78,20 +87,29 @@ export class Cluster extends pulumi.ComponentResource {
             }
         }
 
+        const connection = { endpoint: spec.endpoint, apiToken: args.apiToken, insecure: spec.insecure };
         this.containers = spec.containers.map((container) => {
             const ct = new proxmoxve.ContainerLegacy(`${name}-${container.name}`, containerArgs(container, spec), {
                 ...child,
                 // A fixed CT-ID cannot exist twice: any replacement must delete first, or bpg would adopt the old one and then delete it.
                 deleteBeforeReplace: true,
-                ...(container.stateful ? { protect: true, ignoreChanges: CREATE_ONLY_FIELDS } : {}),
+                ...(container.stateful ? { protect: true, ignoreChanges: [...CREATE_ONLY_FIELDS, FEATURES, ROOT_DISK_SIZE] } : { ignoreChanges: [FEATURES] }),
             });
             const guest = { ...child, dependsOn: [ct] };
+            const vmId = ct.vmId.apply((id) => id ?? container.vmId);
+
+            // Feature flags: a token may change `nesting` alone (the provider's update sends all four flags, which PVE refuses).
+            new ContainerNesting(`${name}-${container.name}-nesting`, { connection, node: ct.nodeName, vmId, nesting: container.nesting }, { parent: this, dependsOn: [ct] });
+            if (container.stateful) {
+                // PVE refuses a config update carrying rootfs while protection is on; resize is allowed.
+                new ContainerRootDisk(`${name}-${container.name}-rootfs`, { connection, node: ct.nodeName, vmId, sizeGiB: container.diskGiB }, { parent: this, dependsOn: [ct] });
+            }
 
             new proxmoxve.firewall.OptionsLegacy(
                 `${name}-${container.name}-firewall-options`,
                 {
                     nodeName: ct.nodeName,
-                    containerId: ct.vmId.apply((id) => id ?? container.vmId),
+                    containerId: vmId,
                     enabled: true,
                     inputPolicy: "DROP",
                     outputPolicy: "ACCEPT",
@@ -111,7 +129,7 @@ export class Cluster extends pulumi.ComponentResource {
                     `${name}-${container.name}-firewall-rules`,
                     {
                         nodeName: ct.nodeName,
-                        containerId: ct.vmId.apply((id) => id ?? container.vmId),
+                        containerId: vmId,
                         rules: rules.map((rule) => ({ ...rule, enabled: true })),
                     },
                     // One resource owns all rules of a container (its create aborts if any exist).
@@ -122,7 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
             if (pool) {
                 new proxmoxve.pool.Membership(
                     `${name}-${container.name}-pool`,
-                    { poolId: pool.poolId, vmId: ct.vmId.apply((id) => id ?? container.vmId) },
+                    { poolId: pool.poolId, vmId },
                     { ...guest, dependsOn: [ct, pool], deleteBeforeReplace: true },
                 );
             }
@@ -150,7 +168,7 @@ export class Cluster extends pulumi.ComponentResource {
                 role: container.role,
                 node: container.node,
                 address: container.ip,
-                vmId: ct.vmId.apply((id) => id ?? container.vmId),
+                vmId,
                 ha: container.ha,
                 stateful: container.stateful,
             };

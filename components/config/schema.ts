@@ -309,6 +309,8 @@ export const clusterSchema = z.strictObject({
         })
         .prefault({}),
     haAffinity: z.enum(HA_AFFINITY_KINDS).default("rules"),
+    /** The Proxmox VE release the cluster runs (`8.4`, `9.1`): it decides which `haAffinity` the cluster has. */
+    pveVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: "must be a Proxmox VE version such as 8.4 or 9.1" }).optional(),
     roleDefaults: z
         .strictObject({
             app: roleSize(DEFAULT_ROLE_SIZES.app),

@@ -100,6 +100,7 @@ export function validatePlatformConfig(sections: ParsedSections): ConfigProblem[
         checkContainerNetwork(cluster, report);
         checkStartOrder(cluster, report);
         checkBlueGreenPorts(cluster, report);
+        checkHaAffinityVersion(cluster, report);
         if (environment === "production" && cluster.insecure) {
             report(["cluster", "insecure"], "production must verify the Proxmox API certificate (insecure: false)");
         }
@@ -116,6 +117,20 @@ export function validatePlatformConfig(sections: ParsedSections): ConfigProblem[
     checkSshHostKeys(databases, release, environment, report);
     if (environment !== undefined) checkLocalSection(environment, sections.hasLocalKey ?? false, report);
     return problems;
+}
+
+/**
+ * HA groups exist up to PVE 8, HA rules from PVE 9 on: PVE 8.4 has no /cluster/ha/rules (501), and
+ * PVE 9 migrates groups to rules and refuses new groups and `group` on resources (pve-ha-manager).
+ */
+function checkHaAffinityVersion(cluster: ClusterConfig, report: Report): void {
+    if (cluster.pveVersion === undefined) return;
+    const major = Number(cluster.pveVersion.split(".")[0]);
+    if (major < 9 && cluster.haAffinity === "rules") {
+        report(["cluster", "haAffinity"], `PVE ${cluster.pveVersion} has no HA rules (they came with PVE 9): use haAffinity: groups`);
+    } else if (major >= 9 && cluster.haAffinity === "groups") {
+        report(["cluster", "haAffinity"], `PVE ${cluster.pveVersion} has migrated HA groups to rules and refuses new ones: use haAffinity: rules`);
+    }
 }
 
 export function databaseNameFor(shortName: string): string {

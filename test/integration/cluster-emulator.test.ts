@@ -13,6 +13,7 @@ interface RawContainer {
     node: string;
     diskGiB?: number;
     memoryMiB?: number;
+    nesting?: boolean;
 }
 interface RawCluster {
     template: string;
@@ -149,9 +150,9 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
         // Edit the workspace's copy of the component: no Pulumi protect, no ignoreChanges.
         const file = path.join(ws.dir, "components", "cluster", "cluster.ts");
         const source = fs.readFileSync(file, "utf8");
-        const guarded = "...(container.stateful ? { protect: true, ignoreChanges: CREATE_ONLY_FIELDS } : {}),";
+        const guarded = "...(container.stateful ? { protect: true, ignoreChanges: [...CREATE_ONLY_FIELDS, FEATURES, ROOT_DISK_SIZE] } : { ignoreChanges: [FEATURES] }),";
         expect(source).toContain(guarded);
-        fs.writeFileSync(file, source.replace(guarded, ""));
+        fs.writeFileSync(file, source.replace(guarded, "ignoreChanges: [FEATURES],"));
         try {
             const result = await ws.preview(LOCAL_POLICY_PACK, { allowFailure: true });
             expect(result.code).not.toBe(0);
@@ -162,19 +163,44 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
         }
     });
 
-    test("growing a disk is an in-place update (resize, no replace)", async () => {
+    test("growing the disk of a protected data container resizes it through the API alone (PVE refuses rootfs in a config update under protection)", async () => {
         cluster(ws)((c) => (containerNamed(c, "psa-db-master").diskGiB = 120));
-        const steps = containerSteps(changingSteps(await ws.previewJson()));
-        expect(steps.map((s) => [s.op, s.urn.split("::").pop()])).toEqual([["update", "cluster-psa-db-master"]]);
-        expect(steps[0]?.diffReasons).toEqual(["disk"]);
+        const steps = changingSteps(await ws.previewJson());
+        // The container itself does not change (it ignores disk.size); the release gate records the new guard record.
+        expect(steps.map((s) => [s.op, s.urn.split("::").pop()]).sort()).toEqual([["update", "cluster-psa-db-master-rootfs"], ["update", "release-gate"]]);
         pve.clearLog();
         await ws.up();
-        expect(pve.mutations().map((r) => `${r.method} /${r.path}`)).toEqual(
-            expect.arrayContaining(["PUT /nodes/pve2/lxc/200/resize", "PUT /nodes/pve2/lxc/200/config"]),
-        );
-        expect(pve.requests.find((r) => r.path.endsWith("/resize"))?.args).toMatchObject({ disk: "rootfs", size: "120G" });
-        expect(pve.mutations().some((r) => r.method === "DELETE" || r.path === "nodes/pve2/lxc")).toBe(false);
-        expect(pve.state.containers.get(200)?.config["rootfs"]).toMatch(/^local-lvm:vm-200-disk-0,(.*,)?size=120G$/);
+        expect(pve.mutations().map((r) => `${r.method} /${r.path}`)).toEqual(["PUT /nodes/pve2/lxc/200/resize"]);
+        expect(pve.mutations()[0]?.args).toMatchObject({ disk: "rootfs", size: "120G" });
+        expect(pve.state.containers.get(200)?.config).toMatchObject({ rootfs: "local-lvm:vm-200-disk-0,size=120G", protection: 1 });
+        expect(changingSteps(await ws.previewJson())).toEqual([]);
+        // A refresh reads the grown disk into the container's state (and inputs): still nothing to change, no replace.
+        await ws.run(["refresh", "--yes", "--skip-preview", ...ws.stackArgs()]);
+        expect(changingSteps(await ws.previewJson())).toEqual([]);
+    });
+
+    test("growing the disk of an unprotected app container is the provider's in-place resize", async () => {
+        cluster(ws)((c) => (containerNamed(c, "psa-api-gateway").diskGiB = 20));
+        const steps = containerSteps(changingSteps(await ws.previewJson()));
+        expect(steps.map((s) => [s.op, s.urn.split("::").pop(), s.diffReasons])).toEqual([["update", "cluster-psa-api-gateway", ["disk"]]]);
+        pve.clearLog();
+        await ws.up();
+        expect(pve.mutations().map((r) => `${r.method} /${r.path}`)).toEqual(["PUT /nodes/pve1/lxc/100/resize", "PUT /nodes/pve1/lxc/100/config"]);
+        expect(pve.state.containers.get(100)?.config["rootfs"]).toMatch(/^local-lvm:vm-100-disk-0,(.*,)?size=20G$/);
+        expect(changingSteps(await ws.previewJson())).toEqual([]);
+    });
+
+    test("turning nesting on and off on an existing container changes that flag alone, as a token may", async () => {
+        cluster(ws)((c) => (containerNamed(c, "psa-redis").nesting = true));
+        expect(containerSteps(changingSteps(await ws.previewJson()))).toEqual([]);
+        pve.clearLog();
+        await ws.up();
+        expect(pve.mutations().map((r) => [`${r.method} /${r.path}`, r.args, r.status])).toEqual([["PUT /nodes/pve3/lxc/210/config", { features: "nesting=1" }, 200]]);
+        expect(pve.state.containers.get(210)?.config["features"]).toBe("nesting=1");
+        expect(changingSteps(await ws.previewJson())).toEqual([]);
+        cluster(ws)((c) => (containerNamed(c, "psa-redis").nesting = false));
+        await ws.up();
+        expect(pve.state.containers.get(210)?.config["features"]).toBeUndefined();
         expect(changingSteps(await ws.previewJson())).toEqual([]);
     });
 
@@ -277,12 +303,19 @@ describe("the production cluster (16 containers) on a PVE 8 emulator with HA gro
     beforeAll(async () => {
         const production = readStackConfig(path.join(PROJECT_ROOT, "Pulumi.production.yaml"));
         ws = await Workspace.create("cluster-production", {
-            pveEmulator: { version: "8.4.1" },
+            pveEmulator: true,
             editConfig: (config) => {
                 clusterOnly(config);
                 // Production's cluster section as it is, but for the emulator's self-signed certificate
-                // (only the local environment may skip verification) and HA groups (PVE 8 has no rules).
-                config["release-platform:cluster"] = { ...(production["cluster"] as object), endpoint: LOCAL_PVE_ENDPOINT, insecure: true, haAffinity: "groups" };
+                // (only the local environment may skip verification) and PVE 8.4 with HA groups (it has no rules);
+                // the workspace's emulator serves the version the stack names.
+                config["release-platform:cluster"] = {
+                    ...(production["cluster"] as object),
+                    endpoint: LOCAL_PVE_ENDPOINT,
+                    insecure: true,
+                    pveVersion: "8.4",
+                    haAffinity: "groups",
+                };
             },
         });
         await ws.setLocalSecrets();
@@ -293,6 +326,7 @@ describe("the production cluster (16 containers) on a PVE 8 emulator with HA gro
     test("up creates the 16 containers with their CT-IDs, HA resources in one group per role, and their firewalls", async () => {
         await ws.up();
         const state = ws.pve?.state;
+        expect(state?.version.version).toBe("8.4.0");
         expect([...(state?.containers.keys() ?? [])].sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 200, 201, 210, 220, 230]);
         expect(state?.containers.get(201)).toMatchObject({ node: "pve2", config: { hostname: "psa-db-replica-1", rootfs: "ceph-vm:vm-201-disk-0,size=200G" } });
         // PVE 8 gets no `host-managed` flag (it would refuse the unknown key).

@@ -18,7 +18,7 @@ function args({ type = CONTAINER_TYPE, props = {}, opts = {} }: Case = {}) {
         type,
         name: "cluster-psa-db-master",
         props: { vmId: 200, unprivileged: true, protection: true, tags: ["db", "postgresql", "psa"], ...props },
-        opts: { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount"], ...opts },
+        opts: { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount", "features", "disk.size"], ...opts },
     });
 }
 
@@ -29,7 +29,7 @@ async function violations(input: ReturnType<typeof args>): Promise<string[]> {
 describe("cluster policies", () => {
     test.each<[string, Case]>([
         ["a data-holding container as the component declares it", {}],
-        ["an app container: no protect, no ignoreChanges", { props: { vmId: 100, protection: false, tags: ["app", "psa"] }, opts: { protect: false, ignoreChanges: [] } }],
+        ["an app container: no protect, only features ignored", { props: { vmId: 100, protection: false, tags: ["app", "psa"] }, opts: { protect: false, ignoreChanges: ["features"] } }],
         ["another resource type", { type: "proxmoxve:index/haresource:Haresource", props: { unprivileged: false, poolId: "x" }, opts: { deleteBeforeReplace: false } }],
     ])("passes %s", async (_case, input) => {
         expect(await violations(args(input))).toEqual([]);

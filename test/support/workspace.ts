@@ -107,9 +107,11 @@ export class Workspace {
         options.editConfig?.(doc.config);
         // Like `npm start`: the local sshd's host key is pinned wherever the config points at it.
         for (const pin of localHostKeyPins(doc.config)) setConfigPlace(doc.config, pin, localSshdHostKey());
-        const cluster = doc.config["release-platform:cluster"] as { endpoint?: string } | undefined;
+        const cluster = doc.config["release-platform:cluster"] as { endpoint?: string; pveVersion?: string } | undefined;
         const wantsEmulator = options.pveEmulator ?? cluster?.endpoint === LOCAL_PVE_ENDPOINT;
-        const pve = wantsEmulator && cluster ? await PveEmulator.start(typeof options.pveEmulator === "object" ? options.pveEmulator : {}) : undefined;
+        // The emulator serves the Proxmox VE version the stack names (cluster.pveVersion), unless the test asks for another.
+        const emulatorOptions = { ...(cluster?.pveVersion ? { version: cluster.pveVersion } : {}), ...(typeof options.pveEmulator === "object" ? options.pveEmulator : {}) };
+        const pve = wantsEmulator && cluster ? await PveEmulator.start(emulatorOptions) : undefined;
         if (pve && cluster) cluster.endpoint = pve.endpoint;
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ config: doc.config }));
         fs.mkdirSync(path.join(dir, ".state"));

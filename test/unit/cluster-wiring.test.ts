@@ -81,16 +81,30 @@ describe("Cluster wiring", () => {
     });
 
     test.each([
-        ["cluster-psa-db-master", { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount"] }],
-        ["cluster-psa-elasticsearch", { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount"] }],
-        ["cluster-psa-crm", { deleteBeforeReplace: true }],
+        ["cluster-psa-db-master", { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount", "features", "disk.size"] }],
+        ["cluster-psa-elasticsearch", { protect: true, deleteBeforeReplace: true, ignoreChanges: ["operatingSystem", "initialization.userAccount", "features", "disk.size"] }],
+        ["cluster-psa-crm", { deleteBeforeReplace: true, ignoreChanges: ["features"] }],
     ] as const)("%s is declared with %j", async (name, options) => {
         const container = named(declare(clusterOf("production")), name);
-        expect(container.opts).toMatchObject(options);
-        if (!("protect" in options)) {
-            expect(container.opts.protect).toBeFalsy();
-            expect(container.opts.ignoreChanges).toBeUndefined();
-        }
+        expect(container.opts).toEqual(expect.objectContaining(options));
+        if (!("protect" in options)) expect(container.opts.protect).toBeFalsy();
+    });
+
+    test("the settings the provider cannot change through a token go through the PVE API, after their container", async () => {
+        const list = declare(clusterOf("production"));
+        const of = (type: string): string[] => list.filter((d) => d.type === type).map((d) => d.name);
+        // Every container's nesting flag; the root disk of the protected (data-holding) ones only.
+        expect(of("pulumi-nodejs:dynamic/cluster:ContainerNesting")).toHaveLength(16);
+        expect(of("pulumi-nodejs:dynamic/cluster:ContainerRootDisk").sort()).toEqual(
+            ["psa-db-master", "psa-db-replica-1", "psa-elasticsearch", "psa-rabbitmq", "psa-redis"].map((n) => `cluster-${n}-rootfs`),
+        );
+        const rootfs = named(list, "cluster-psa-db-master-rootfs");
+        expect(dependencies(rootfs)).toEqual(["cluster-psa-db-master"]);
+        expect(rootfs.props).toMatchObject({ sizeGiB: 200 });
+        expect(rootfs.opts.provider).toBeUndefined();
+        expect(dependencies(named(list, "cluster-psa-crm-nesting"))).toEqual(["cluster-psa-crm"]);
+        // The token travels as a secret.
+        expect(await pulumi.isSecret(rootfs.props["connection"] as pulumi.Output<unknown>)).toBe(true);
     });
 
     test("the HA resource and the firewall of a container depend on it, so they go first on removal", async () => {

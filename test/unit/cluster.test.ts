@@ -323,6 +323,15 @@ describe("the cluster config keys the component adds", () => {
         ["subnets may be left out (nothing opened from them)", (c) => delete c["subnets"], []],
         ["PVE 8 groups", (c) => (c["haAffinity"] = "groups"), []],
         ["an unknown HA kind", (c) => (c["haAffinity"] = "pools"), ['cluster.haAffinity: must be one of rules, groups, not "pools"']],
+        ["PVE 8.4 with HA groups", (c) => Object.assign(c, { pveVersion: "8.4", haAffinity: "groups" }), []],
+        ["PVE 9.1 with HA rules", (c) => Object.assign(c, { pveVersion: "9.1.2" }), []],
+        ["PVE 8.4 with HA rules (it has none)", (c) => (c["pveVersion"] = "8.4"), ["cluster.haAffinity: PVE 8.4 has no HA rules (they came with PVE 9): use haAffinity: groups"]],
+        [
+            "PVE 9.1 with HA groups (it refuses new ones)",
+            (c) => Object.assign(c, { pveVersion: "9.1", haAffinity: "groups" }),
+            ["cluster.haAffinity: PVE 9.1 has migrated HA groups to rules and refuses new ones: use haAffinity: rules"],
+        ],
+        ["a version that is none", (c) => (c["pveVersion"] = "nine"), ["cluster.pveVersion: must be a Proxmox VE version such as 8.4 or 9.1"]],
         ["a subnet that is an address", (c) => (c["subnets"] = { management: "10.10.10.1" }), ["cluster.subnets.management: must be a network, e.g. 10.10.10.0/24"]],
         ["an unknown subnet role", (c) => (c["subnets"] = { storage: "10.10.50.0/24" }), ["cluster.subnets.storage: unknown key"]],
     ])("%s", (_case, edit, expected) => {

@@ -1,7 +1,10 @@
 // Request and error shapes shared by the emulator's route handlers.
 import type { EmulatorState } from "./state";
 
-/** An API error as PVE sends it: the message in the HTTP status line, field errors in `errors`. */
+/**
+ * An API error as PVE sends it: the message in the HTTP status line and in `message` (with the final
+ * newline of the Perl `die`), field errors in `errors`.
+ */
 export class PveError extends Error {
     constructor(
         public readonly status: number,
@@ -24,7 +27,7 @@ export interface ApiRequest {
     path: string;
     /** Path parameters from the route pattern, URL-decoded. */
     params: Record<string, string>;
-    /** Query string and form body merged (PVE reads both the same way). */
+    /** Query string and form body merged (PVE reads both the same way), already checked against the schema. */
     args: Record<string, string>;
     /** `user@realm!tokenid` of the API token. */
     user: string;
@@ -39,15 +42,14 @@ export interface RouteContext {
 export type Handler = (req: ApiRequest, ctx: RouteContext) => unknown;
 
 export interface Route {
-    method: string;
-    pattern: RegExp;
+    /** The schema's endpoint key, e.g. `GET /nodes/{node}/lxc`. */
+    key: string;
     handler: Handler;
 }
 
-/** `nodes/{node}/lxc/{vmid}` → a route matching that path with named parameters. */
+/** The handler of `method` on the schema path `template` (written without the leading slash). */
 export function route(method: string, template: string, handler: Handler): Route {
-    const source = template.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)");
-    return { method, pattern: new RegExp(`^${source}/?$`), handler };
+    return { key: `${method} /${template}`, handler };
 }
 
 export function requireArg(args: Record<string, string>, name: string): string {

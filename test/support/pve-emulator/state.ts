@@ -72,6 +72,17 @@ export class EmulatorState {
         this.version = version;
     }
 
+    /** The major release (8 or 9): which vendored schema and which version-bound rules apply. */
+    get major(): number {
+        return Number(this.version.version.split(".")[0]);
+    }
+
+    /** Whether this is at least PVE `major.minor`. */
+    atLeast(major: number, minor: number): boolean {
+        const [ma = 0, mi = 0] = this.version.version.split(".").map(Number);
+        return ma > major || (ma === major && mi >= minor);
+    }
+
     /** The firewall scope, created empty on first use (PVE answers empty lists for a new guest). */
     firewallScope(scope: string): FirewallScope {
         let found = this.firewall.get(scope);
