@@ -31,5 +31,12 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 # The local test CA (scripts/local-servers.sh) that signed the loopback servers' certificates (tests read it).
 export RP_TEST_CA_FILE="${RP_TEST_CA_FILE:-${RP_SERVER_STATE:-/var/lib/release-platform}/tls/ca.crt}"
+# The local stack verifies the PVE API emulator's certificate like a real cluster's (insecure: false):
+# the Go provider and Node trust the local test CA besides the system's. Its key is root's, on this
+# machine only; a real cluster's certificate is verified against the system store as always.
+if [ -f "$RP_TEST_CA_FILE" ]; then
+  export NODE_EXTRA_CA_CERTS="$RP_TEST_CA_FILE"
+  export SSL_CERT_DIR="/etc/ssl/certs:$(dirname "$RP_TEST_CA_FILE")/trust"
+fi
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$RP_ROOT/.pulumi-state}"
 unset _rp_root _rp_sys_major

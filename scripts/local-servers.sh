@@ -55,8 +55,10 @@ write_file() {
 
 # A throwaway CA, made once (again when missing or expiring within 30 days). Its key never leaves root.
 ensure_test_ca() {
-  mkdir -p "$TLS_DIR" && chmod 755 "$TLS_DIR"
+  mkdir -p "$TLS_DIR/trust" && chmod 755 "$TLS_DIR" "$TLS_DIR/trust"
   if [ -f "$TLS_DIR/ca.key" ] && [ -f "$CA_FILE" ] && openssl x509 -checkend 2592000 -noout -in "$CA_FILE" >/dev/null 2>&1; then
+    # The CA alone in a directory: what Go's SSL_CERT_DIR adds to the system store (scripts/env.sh).
+    cmp -s "$CA_FILE" "$TLS_DIR/trust/release-platform-local-ca.crt" || install -m 644 "$CA_FILE" "$TLS_DIR/trust/release-platform-local-ca.crt"
     return 0
   fi
   log "tls: making the local test CA in $TLS_DIR"
@@ -67,6 +69,7 @@ ensure_test_ca() {
     -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
   install -m 600 -o root -g root "$work/ca.key" "$TLS_DIR/ca.key"
   install -m 644 -o root -g root "$work/ca.crt" "$CA_FILE"
+  install -m 644 "$CA_FILE" "$TLS_DIR/trust/release-platform-local-ca.crt"
   rm -rf "$work"
 }
 
@@ -337,7 +340,7 @@ status() {
 }
 
 case "${1:-start}" in
-  start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd ;;
+  start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd; ensure_server_cert pve-emulator root ;;
   status) status ;;
   ca-file) echo "$CA_FILE" ;;
   host-key) cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub" ;;

@@ -349,3 +349,19 @@ describe("the production cluster (16 containers) on a PVE 8 emulator with HA gro
         expect(changingSteps(await ws.previewJson())).toEqual([]);
     });
 });
+
+describe("the Proxmox API certificate is verified on the local stack too", () => {
+    test("an API that presents a certificate no CA of ours signed is refused before the token is used", async () => {
+        const ws = await Workspace.create("cluster-impostor", { editConfig: clusterOnly, pveEmulator: { certificate: "self-signed" } });
+        try {
+            await ws.setLocalSecrets();
+            const up = await ws.run(["up", "--yes", "--skip-preview", ...ws.stackArgs()], { allowFailure: true });
+            expect(up.code).not.toBe(0);
+            expect(up.output).toMatch(/x509: certificate signed by unknown authority|certificate verify failed|self[- ]signed/i);
+            // Nothing reached the API: the TLS handshake failed before any request.
+            expect(ws.pve?.requests ?? []).toEqual([]);
+        } finally {
+            ws.remove();
+        }
+    });
+});

@@ -78,7 +78,7 @@ describe("local stack, real CLI", () => {
         expect(types.filter((t) => t === "postgresql:index/database:Database")).toHaveLength(1);
         expect(types.filter((t) => t === "postgresql:index/role:Role")).toHaveLength(1);
         expect(types.filter((t) => t === "postgresql:index/grant:Grant")).toHaveLength(1); // PUBLIC's CONNECT revoked
-        expect(creates.filter((s) => s.urn.endsWith("command:remote:Command::postgres-ext-pg-hba"))).toHaveLength(1); // the pg_hba.conf block
+        expect(creates.filter((s) => s.urn.endsWith("databases:PgHbaBlock::postgres-ext-pg-hba"))).toHaveLength(1); // the pg_hba.conf block
         expect(types.filter((t) => t === "random:index/randomPassword:RandomPassword")).toHaveLength(5);
         expect(types.filter((t) => t === RELEASE_GATE_TYPE)).toHaveLength(1);
         // The gate's inputs are all known at preview (the policies read them then): no unknown marker anywhere.

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { parameterError, PveError, type Handler, type RouteContext } from "./api";
-import { generateSelfSignedCertificate } from "./certificate";
+import { emulatorCertificate, generateSelfSignedCertificate } from "./certificate";
 import { clusterRoutes } from "./cluster";
 import { checkNode, containerRoutes } from "./containers";
 import { firewallRoutes } from "./firewall";
@@ -29,6 +29,8 @@ export interface PveEmulatorOptions {
     taskRunningPolls?: number;
     /** Load the cluster from this JSON file and save it after every change (the standalone server for `npm start`). */
     stateFile?: string;
+    /** The certificate it serves: the one the local test CA signed (default), or a throwaway self-signed one (an impostor). */
+    certificate?: "test-ca" | "self-signed";
 }
 
 export interface LoggedRequest {
@@ -80,7 +82,7 @@ export class PveEmulator {
     }
 
     private async listen(): Promise<void> {
-        const { key, cert } = generateSelfSignedCertificate();
+        const { key, cert } = this.options.certificate === "self-signed" ? generateSelfSignedCertificate() : emulatorCertificate();
         const server = https.createServer({ key, cert }, (req, res) => {
             const chunks: Buffer[] = [];
             req.on("data", (chunk: Buffer) => chunks.push(chunk));
