@@ -32,13 +32,18 @@ export function parseReleaseCliArgs(argv: readonly string[], usage: string): Rel
     return { stack, service: values.get("service"), configFile, up };
 }
 
-function stackFlags(args: ReleaseCliArgs): string[] {
-    return ["--stack", args.stack, ...(args.configFile ? ["--config-file", args.configFile] : []), "--non-interactive"];
+/**
+ * The flags every call gets: the stack, and the config file for the commands that read the config
+ * (`pulumi stack export|output` know no `--config-file` and fail on it).
+ */
+export function stackFlags(args: ReleaseCliArgs, command: readonly string[]): string[] {
+    const readsConfig = command[0] !== "stack";
+    return ["--stack", args.stack, ...(args.configFile && readsConfig ? ["--config-file", args.configFile] : []), "--non-interactive"];
 }
 
 /** Runs `pulumi` and returns stdout; a failure throws with its output. */
 export function pulumi(args: ReleaseCliArgs, command: string[]): string {
-    const result = spawnSync("pulumi", [...command, ...stackFlags(args)], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync("pulumi", [...command, ...stackFlags(args, command)], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     if (result.status !== 0) throw new Error(`pulumi ${command.join(" ")} failed:\n${result.stderr}${result.stdout}`);
     return result.stdout;
 }
@@ -46,7 +51,7 @@ export function pulumi(args: ReleaseCliArgs, command: string[]): string {
 /** Runs `pulumi` with its output shown as it comes; resolves with the exit code. */
 export function pulumiStreaming(args: ReleaseCliArgs, command: string[]): Promise<number> {
     return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", [...command, ...stackFlags(args)], { stdio: ["ignore", "inherit", "inherit"] });
+        const child = spawn("pulumi", [...command, ...stackFlags(args, command)], { stdio: ["ignore", "inherit", "inherit"] });
         child.on("error", reject);
         child.on("close", (code) => resolve(code ?? 1));
     });
