@@ -253,6 +253,16 @@ mariadb_has_tls() { # PORT SOCKET
   [ "$(mariadb --socket="$2" -uroot -N -B -e "SELECT @@have_ssl" 2>/dev/null)" = YES ]
 }
 
+# Stops a running server whose TLS is off or whose certificate changed (CHANGED=1): MariaDB 10.11
+# loads its certificate at start only, so the caller starts it again.
+stop_mariadb_without_tls() { # PORT SOCKET NAME
+  if port_open "$1" && { [ "$CHANGED" = 1 ] || ! mariadb_has_tls "$1" "$2"; }; then
+    log "mariadb ($3): restarting to load TLS"
+    mariadb-admin --socket="$2" -uroot shutdown
+    for _ in $(seq 1 60); do port_open "$1" || break; sleep 0.5; done
+  fi
+}
+
 start_mariadb_system() {
   need_packages mariadb-server
   CHANGED=0
@@ -271,12 +281,7 @@ ssl_key = $TLS_DIR/mariadb.key
 ssl_ca = $CA_FILE
 tls_version = TLSv1.2,TLSv1.3
 CNF
-  local sock=/run/mysqld/mysqld.sock
-  if port_open 3306 && { [ "$CHANGED" = 1 ] || ! mariadb_has_tls 3306 "$sock"; }; then
-    log "mariadb (plesk stand-in): restarting to load TLS"
-    mariadb-admin --socket="$sock" -uroot shutdown
-    for _ in $(seq 1 60); do port_open 3306 || break; sleep 0.5; done
-  fi
+  stop_mariadb_without_tls 3306 /run/mysqld/mysqld.sock "plesk stand-in"
   if port_open 3306; then log "mariadb (plesk stand-in): up on 3306"
   else
     log "mariadb (plesk stand-in): starting the system instance"
@@ -294,11 +299,7 @@ start_mariadb_ext() {
   local dir="$STATE/mariadb-ext"
   CHANGED=0
   ensure_server_cert mariadb mysql
-  if port_open 3307 && { [ "$CHANGED" = 1 ] || ! mariadb_has_tls 3307 "$dir/mariadbd.sock"; }; then
-    log "mariadb (external stand-in): restarting to load TLS"
-    mariadb-admin --socket="$dir/mariadbd.sock" -uroot shutdown
-    for _ in $(seq 1 60); do port_open 3307 || break; sleep 0.5; done
-  fi
+  stop_mariadb_without_tls 3307 "$dir/mariadbd.sock" "external stand-in"
   if port_open 3307; then log "mariadb (external stand-in): up on 3307"
   else
     if [ ! -d "$dir/data/mysql" ]; then

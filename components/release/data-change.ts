@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- dynamic providers require Node's modules at call time (see remote/transport.ts) */
 import * as pulumi from "@pulumi/pulumi";
 import { assertMatches, VERSION } from "../config/patterns";
-import { childEnvironment, outputTail, type ShellResult } from "../remote/transport";
+import { outputTail, runShell } from "../remote/transport";
 import { backupEnvironment, parseBackupRecord, renderBackupScript, type BackupRecord, type BackupTarget } from "./backup";
 
 /** One database of the service, with its admin password (a secret input). */
@@ -32,20 +32,6 @@ export interface DataChangeOutputs extends DataChangeInputs {
     migratedVersion?: string;
 }
 
-/** Runs a shell script here with exactly `env` (plus PATH, HOME, LANG): never rejects on a non-zero exit. */
-function runLocal(script: string, env: Record<string, string>): Promise<ShellResult> {
-    const { spawn } = require("node:child_process") as typeof import("node:child_process");
-    return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"], env: childEnvironment(env) });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-}
-
 /**
  * Dumps one database and checks the file against what the script reported (size and sha256 read
  * back here): a backup counts only once it is on disk as recorded.
@@ -54,7 +40,7 @@ export async function takeBackup(db: DataChangeDatabase, location: string, reten
     const fs = require("node:fs") as typeof import("node:fs");
     const crypto = require("node:crypto") as typeof import("node:crypto");
     assertMatches(VERSION, db.version, `the backup of ${db.database}: version`);
-    const result = await runLocal(renderBackupScript(db.engine, db.tls), backupEnvironment(db, db.password, location, retentionDays));
+    const result = await runShell(undefined, renderBackupScript(db.engine, db.tls), "", backupEnvironment(db, db.password, location, retentionDays));
     if (result.code !== 0) {
         const reason = outputTail(result).split(db.password).join("***");
         throw new Error(`backup of ${db.database} on ${db.server} failed (exit ${result.code}): ${reason}`);
@@ -73,7 +59,7 @@ export async function applyDataChange(news: DataChangeInputs): Promise<DataChang
     const backups: BackupRecord[] = [];
     for (const db of news.databases) backups.push(await takeBackup(db, news.backupLocation, news.retentionDays));
     if (news.migrationCommand === undefined) return { ...news, backups };
-    const result = await runLocal(news.migrationCommand, { SERVICE: news.service, VERSION: news.version, COLOUR: news.colour, ADDRESS: news.address });
+    const result = await runShell(undefined, news.migrationCommand, "", { SERVICE: news.service, VERSION: news.version, COLOUR: news.colour, ADDRESS: news.address });
     if (result.code !== 0) {
         throw new Error(`the migration of ${news.service} to ${news.version} failed (exit ${result.code}) after its backups (${backups.map((b) => b.file).join(", ") || "none"}): ${outputTail(result)}`);
     }

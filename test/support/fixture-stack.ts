@@ -1,9 +1,8 @@
 // A fixture program of test/integration/fixtures/<name> in a temp dir laid out like the repository, driven through the real CLI.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { PROJECT_ROOT, type CliResult, type PreviewJson } from "./workspace";
+import { PROJECT_ROOT, runPulumi, type CliResult, type PreviewJson } from "./workspace";
 
 /**
  * One stack of a fixture program, with its own file backend. The program sits at the same depth
@@ -42,22 +41,8 @@ export class FixtureStack {
         return path.join(this.dir, `Pulumi.${this.stack}.yaml`);
     }
 
-    async run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
-        const started = process.hrtime.bigint();
-        const child = spawn("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { cwd: this.dir, env: this.env });
-        let stdout = "";
-        let stderr = "";
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-        child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-        child.stdin.end(options.input ?? "");
-        const code: number = await new Promise((resolve, reject) => {
-            child.on("error", reject);
-            child.on("close", (c) => resolve(c ?? -1));
-        });
-        const result = { code, stdout, stderr, output, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-        if (code !== 0 && !options.allowFailure) throw new Error(`pulumi ${args.join(" ")} exited ${code}:\n${output}`);
-        return result;
+    run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
+        return runPulumi(this.dir, this.env, [...args, "--stack", this.stack, "--non-interactive"], options);
     }
 
     /** Creates the stack (passphrase secrets). */

@@ -70,6 +70,35 @@ export type StackConfigMap = Record<string, unknown>;
 /** Where setup keeps its caches (the local SSH key lives there). */
 export const RP_CACHE = process.env.RP_CACHE ?? path.join(os.homedir(), ".cache", "release-platform");
 
+/**
+ * Runs the real `pulumi` CLI (through `prefix`, e.g. `unshare --net`) in `cwd` with `env`; rejects
+ * with the full output on a non-zero exit unless `allowFailure`.
+ */
+export async function runPulumi(
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    args: string[],
+    options: { allowFailure?: boolean; input?: string; prefix?: string[] } = {},
+): Promise<CliResult> {
+    const started = process.hrtime.bigint();
+    const [command = "pulumi", ...prefixArgs] = [...(options.prefix ?? []), "pulumi"];
+    const child = spawn(command, [...prefixArgs, ...args], { cwd, env });
+    let stdout = "";
+    let stderr = "";
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
+    child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
+    child.stdin.end(options.input ?? "");
+    const code: number = await new Promise((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (c) => resolve(c ?? -1));
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const result = { code, stdout, stderr, output, seconds };
+    if (code !== 0 && !options.allowFailure) throw new CliError(args, result);
+    return result;
+}
+
 /** A project copy in a temp dir with a `file://` backend inside it and one initialised stack. */
 export class Workspace {
     readonly dir: string;
@@ -132,24 +161,8 @@ export class Workspace {
     }
 
     /** Runs the real `pulumi` CLI in the project copy; rejects with the full output on a non-zero exit. */
-    async run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
-        const started = process.hrtime.bigint();
-        const [command = "pulumi", ...prefixArgs] = [...this.commandPrefix, "pulumi"];
-        const child = spawn(command, [...prefixArgs, ...args, "--non-interactive"], { cwd: this.dir, env: this.env });
-        let stdout = "";
-        let stderr = "";
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-        child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-        child.stdin.end(options.input ?? "");
-        const code: number = await new Promise((resolve, reject) => {
-            child.on("error", reject);
-            child.on("close", (c) => resolve(c ?? -1));
-        });
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const result = { code, stdout, stderr, output, seconds };
-        if (code !== 0 && !options.allowFailure) throw new CliError(args, result);
-        return result;
+    run(args: string[], options: { allowFailure?: boolean; input?: string } = {}): Promise<CliResult> {
+        return runPulumi(this.dir, this.env, [...args, "--non-interactive"], { ...options, prefix: this.commandPrefix });
     }
 
     stackArgs(): string[] {
