@@ -29,5 +29,7 @@ export const services = platform.release.services;
 export const releaseOrder = platform.release.order;
 /** The backups taken before the current versions' migrations: database, file, time, size, sha256 (for the gates). */
 export const backups = platform.release.backups;
+/** Everything this deployment brings but the weights: the next deployment's gate reads it back (the name must equal RELEASE_FINGERPRINT_OUTPUT). */
+export const releaseFingerprint = platform.releaseFingerprint;
 /** What this update's release gate recorded: the commit, and the evidence file with the time it was collected. */
 export const releaseGate = platform.releaseGateSummary;

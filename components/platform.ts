@@ -4,7 +4,15 @@ import { Cluster, previousDeployment, replacementGate, REPLACEMENT_GUARD_OUTPUT 
 import type { PlatformSecrets, PlatformSpec } from "./config";
 import { DatabaseFleet, type DatabaseEndpoint } from "./databases/fleet";
 import { ReleaseGate } from "./release/gate";
-import { gateInputs, RELEASE_SERVICES_OUTPUT, releaseGateSummary, type ReleaseGateContext, type ReleaseGateSummary } from "./release/gate-builder";
+import {
+    gateInputs,
+    RELEASE_FINGERPRINT_OUTPUT,
+    RELEASE_SERVICES_OUTPUT,
+    releaseFingerprint,
+    releaseGateSummary,
+    type ReleaseGateContext,
+    type ReleaseGateSummary,
+} from "./release/gate-builder";
 import { Release } from "./release/release";
 
 export interface PlatformArgs {
@@ -21,6 +29,8 @@ export class Platform extends pulumi.ComponentResource {
     /** Every release step depends on it; the policy pack checks its inputs first. */
     public readonly releaseGate: ReleaseGate;
     public readonly releaseGateSummary: ReleaseGateSummary;
+    /** Everything this deployment brings but the weights; read back by the next one's gate (a rollback keeps it). */
+    public readonly releaseFingerprint: string;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Platform", name, {}, opts);
@@ -30,8 +40,11 @@ export class Platform extends pulumi.ComponentResource {
         const guard = replacementGate(previous, args.spec.cluster);
         // Its inputs are plain (StackReference outputs are known at preview), so the policies read all of them then.
         const inputs = pulumi
-            .all([previous.getOutput(RELEASE_SERVICES_OUTPUT), previous.getOutput(REPLACEMENT_GUARD_OUTPUT)])
-            .apply(([previousServices, previousGuard]) => gateInputs({ spec: args.spec, context: args.releaseGate, previousServices, previousGuard }));
+            .all([previous.getOutput(RELEASE_SERVICES_OUTPUT), previous.getOutput(REPLACEMENT_GUARD_OUTPUT), previous.getOutput(RELEASE_FINGERPRINT_OUTPUT)])
+            .apply(([previousServices, previousGuard, previousFingerprint]) =>
+                gateInputs({ spec: args.spec, context: args.releaseGate, previousServices, previousGuard, previousFingerprint }),
+            );
+        this.releaseFingerprint = releaseFingerprint(args.spec, args.releaseGate.programDigest ?? "");
         this.releaseGate = new ReleaseGate("release-gate", inputs, { parent: this, dependsOn: guard });
         this.releaseGateSummary = releaseGateSummary(args.releaseGate);
 

@@ -7,8 +7,10 @@ import { COLOURS } from "../components/release/ladder";
 import { gateEvidence, gatePolicy, listed, NOW_PROPERTY, nowFrom, policyConfig, type PolicyMeta } from "./support";
 
 /**
- * A rollback: some service's green loses weight, and no service gets a new version, more green,
- * another command (migration, nginx test or reload), or is new. The gates guard what a release brings to users; holding a rollback back (outside the
+ * A rollback: some service's green loses weight, and nothing else changes at all: no service gets
+ * a new version, more green, another command (migration, nginx test or reload), or is new, and the
+ * release fingerprint (the whole config but the weights, and the program's sources) is the one the
+ * last deployment recorded: a new server, `firewall: none` or a code change rides on no rollback. The gates guard what a release brings to users; holding a rollback back (outside the
  * change window, with yesterday's backups, before CI of the revert finished) would keep them on
  * the failing version, so no gate applies to one. Everything else (databases, cluster, the
  * ladder) is checked as always.
@@ -16,6 +18,7 @@ import { gateEvidence, gatePolicy, listed, NOW_PROPERTY, nowFrom, policyConfig, 
 export function isRollback(release: ReleaseGateInputs["release"]): boolean {
     const deployed = release.deployed;
     if (deployed === null) return false;
+    if (release.fingerprint === undefined || release.fingerprint.deployed === null || release.fingerprint.desired !== release.fingerprint.deployed) return false;
     let back = false;
     for (const [service, wanted] of Object.entries(release.services)) {
         const had = deployed[service];
@@ -333,6 +336,33 @@ interface RequirementsFloor {
     minCoveragePercent?: number;
     requireStagingFirst?: boolean;
     requireChangeWindow?: boolean;
+    /** The widest change window a stack may have: its own must lie inside it (same time zone). */
+    changeWindow?: ChangeWindow;
+}
+
+/** The minutes of the week (mon 00:00 = 0) a window is open, one flag per minute. */
+function openMinutes(window: ChangeWindow): Uint8Array {
+    const week = new Uint8Array(7 * 1440);
+    const start = minutesOf(window.start);
+    const end = minutesOf(window.end);
+    for (const name of window.days) {
+        const day = WEEKDAYS.indexOf(name);
+        const from = day * 1440 + start;
+        // An end before the start runs past midnight into the next day (mon 22:00-02:00 ends tue 02:00).
+        const length = end > start ? end - start : 1440 - start + end;
+        for (let minute = 0; minute < length; minute++) week[(from + minute) % week.length] = 1;
+    }
+    return week;
+}
+
+/** Why `window` is not inside `outer`, or undefined when every minute it opens, `outer` opens too. */
+export function windowOutside(window: ChangeWindow, outer: ChangeWindow): string | undefined {
+    if (window.timezone !== outer.timezone) return `its time zone ${window.timezone} is not ${outer.timezone}`;
+    const mine = openMinutes(window);
+    const allowed = openMinutes(outer);
+    const first = mine.findIndex((open, minute) => open === 1 && allowed[minute] !== 1);
+    if (first === -1) return undefined;
+    return `it is open on ${WEEKDAYS[Math.floor(first / 1440)] ?? "?"} at ${clock(first % 1440)}, outside ${outer.days.join(", ")} ${outer.start}-${outer.end}`;
 }
 
 /** Each requirement below the floor, as `<what> (<key> is X, at least Y)`. */
@@ -352,6 +382,10 @@ export function requirementsBelowFloor(requirements: GateRequirements, floor: Re
     atLeast("minCoveragePercent");
     if (floor.requireStagingFirst === true && !requirements.requireStagingFirst) below.push("requireStagingFirst is false, must be true");
     if (floor.requireChangeWindow === true && requirements.changeWindow === undefined) below.push("changeWindow is not set, one is required");
+    if (floor.changeWindow !== undefined && requirements.changeWindow !== undefined) {
+        const outside = windowOutside(requirements.changeWindow, floor.changeWindow);
+        if (outside !== undefined) below.push(`changeWindow must lie inside the policy's window: ${outside}`);
+    }
     return below;
 }
 
@@ -360,7 +394,7 @@ export const requirementsFloor = gatePolicy(
         name: "gates-requirements-floor",
         description:
             "The stack's `release.gates` ask for no less than the stack's policy config allows (production: 1 approval, backups of at most 24 h, " +
-            "0 open high/critical alerts, 80 % coverage, staging first, a change window), so a change of the stack file cannot weaken the gates. " +
+            "0 open high/critical alerts, 80 % coverage, staging first, a change window inside mon-thu 09:00-15:00 Europe/Vienna), so a change of the stack file cannot weaken the gates. " +
             "It applies to rollbacks too.",
         severity: "critical",
         remediationSteps:
@@ -373,6 +407,7 @@ export const requirementsFloor = gatePolicy(
                 minCoveragePercent: { type: "number", minimum: 0, maximum: 100 },
                 requireStagingFirst: { type: "boolean" },
                 requireChangeWindow: { type: "boolean" },
+                changeWindow: { type: "object", description: "The widest window a stack may set: {days, start, end, timezone}; the stack's must lie inside it." },
             },
         },
     },

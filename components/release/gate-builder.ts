@@ -1,7 +1,9 @@
 // Assembles the release gate's inputs from the spec, the evidence file and what the last deployment recorded (pure).
+import * as crypto from "node:crypto";
 import { guardRecordOf, parseGuardRecord } from "../cluster/guard";
 import type { PlatformSpec } from "../config";
 import { releaseEvidenceSchema, type ReleaseEvidence } from "./evidence";
+import { canonicalJson } from "./gate";
 import type { GateRequirements, ReleaseGateInputs } from "./gate-inputs";
 import { deployedServiceVersions, desiredServiceVersions } from "./service-versions";
 
@@ -22,6 +24,21 @@ export interface ReleaseGateContext {
     read: EvidenceRead;
     /** "" when unknown. */
     commit: string;
+    /** sha256 of the program's sources (index.ts and components/), "" when unknown: a rollback changes none of them. */
+    programDigest?: string;
+}
+
+/** The stack output the next deployment reads its fingerprint back from (see `releaseFingerprint`). */
+export const RELEASE_FINGERPRINT_OUTPUT = "releaseFingerprint";
+
+/**
+ * What an update brings besides traffic weights: the whole platform spec with every service's
+ * weights taken out, and the program's sources. Two deployments with the same fingerprint differ
+ * in weights at most, so only such an update can be a rollback (policies/gates.ts `isRollback`).
+ */
+export function releaseFingerprint(spec: PlatformSpec, programDigest: string): string {
+    const withoutWeights = { ...spec, services: spec.services.map(({ weights: _weights, ...rest }) => rest) };
+    return crypto.createHash("sha256").update(canonicalJson({ spec: withoutWeights, program: programDigest })).digest("hex");
 }
 
 /** The default evidence file of a stack, relative to the project directory. */
@@ -87,10 +104,12 @@ export interface GateInputsArgs {
     /** The stack's own previous outputs, as the StackReference reads them (undefined on the first deployment). */
     previousServices: unknown;
     previousGuard: unknown;
+    /** The last deployment's `releaseFingerprint` output (undefined on the first). */
+    previousFingerprint?: unknown;
 }
 
 /** The gate's inputs: plain values only, every one of them known at preview. */
-export function gateInputs({ spec, context, previousServices, previousGuard }: GateInputsArgs): ReleaseGateInputs {
+export function gateInputs({ spec, context, previousServices, previousGuard, previousFingerprint }: GateInputsArgs): ReleaseGateInputs {
     return {
         stack: context.stack,
         environment: spec.environment,
@@ -105,6 +124,10 @@ export function gateInputs({ spec, context, previousServices, previousGuard }: G
             ladder: [...spec.release.ladder],
             services: desiredServiceVersions(spec.services, spec.release.traffic),
             deployed: deployedServiceVersions(previousServices),
+            fingerprint: {
+                desired: releaseFingerprint(spec, context.programDigest ?? ""),
+                deployed: typeof previousFingerprint === "string" && /^[0-9a-f]{64}$/.test(previousFingerprint) ? previousFingerprint : null,
+            },
         },
         cluster: {
             desired: guardRecordOf(spec.cluster),

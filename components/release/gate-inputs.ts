@@ -42,6 +42,11 @@ export interface ReleaseGateInputs {
         services: Record<string, ServiceVersions>;
         /** What the last deployment of this stack recorded (its `services` output); null on the first. */
         deployed: Record<string, ServiceVersions> | null;
+        /**
+         * Everything but the weights (`releaseFingerprint`): as the config and the program ask now,
+         * and as the last deployment recorded it (null on the first, or before it was recorded).
+         */
+        fingerprint: { desired: string; deployed: string | null };
     };
     cluster: {
         /** The guarded fields of every data-holding container as the config asks for them now. */

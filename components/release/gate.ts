@@ -21,7 +21,8 @@ export function stableGateView(inputs: Partial<ReleaseGateInputs>): Partial<Reco
     if (inputs.evidence) {
         view.evidence = { ...without(inputs.evidence, "collectedAt"), backups: (inputs.evidence.backups ?? []).map((b) => ({ server: b.server, database: b.database })) };
     }
-    if (inputs.release) view.release = without(inputs.release, "deployed");
+    // What the last deployment recorded changes with every deployment: only the desired fingerprint counts.
+    if (inputs.release) view.release = { ...without(inputs.release, "deployed"), fingerprint: inputs.release.fingerprint?.desired };
     if (inputs.cluster) view.cluster = without(inputs.cluster, "deployed");
     return view;
 }

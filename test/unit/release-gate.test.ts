@@ -9,8 +9,8 @@ import { parsePlatformConfig, type PlatformSpec } from "../../components/config"
 import type { ReleaseEvidence } from "../../components/release/evidence";
 import { canonicalJson, checkGateInputs, gateChanges, releaseGateProvider } from "../../components/release/gate";
 import { parseGuardRecord } from "../../components/cluster/guard";
-import { gateInputs, parseEvidenceText, RELEASE_SERVICES_OUTPUT, releaseGateSummary, type ReleaseGateContext } from "../../components/release/gate-builder";
-import { readReleaseGateContext, releaseCommit } from "../../components/release/gate-context";
+import { gateInputs, parseEvidenceText, RELEASE_SERVICES_OUTPUT, releaseFingerprint, releaseGateSummary, type ReleaseGateContext } from "../../components/release/gate-builder";
+import { programDigest, readReleaseGateContext, releaseCommit } from "../../components/release/gate-context";
 import type { ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { deployedServiceVersions, parseServicesOutput } from "../../components/release/service-versions";
 import { readStackConfig } from "../../scripts/local-secrets";
@@ -217,10 +217,35 @@ describe("the evidence file as the program reads it", () => {
         fs.writeFileSync(path.join(dir, ".release-evidence", "production.json"), text(evidence()));
         fs.writeFileSync(path.join(dir, "other.json"), text(evidence((e) => (e.collectedAt = "2026-03-03T00:00:00Z"))));
         const byDefault = readReleaseGateContext("production", dir, { RELEASE_COMMIT: SHA });
-        expect(byDefault).toEqual({ stack: "production", evidenceFile: ".release-evidence/production.json", read: { evidence: evidence() }, commit: SHA });
+        expect(byDefault).toEqual({ stack: "production", evidenceFile: ".release-evidence/production.json", read: { evidence: evidence() }, commit: SHA, programDigest: programDigest(dir) });
         const fromEnv = readReleaseGateContext("production", dir, { RELEASE_COMMIT: SHA, RELEASE_EVIDENCE_FILE: "other.json" });
         expect(fromEnv.read.evidence?.collectedAt).toBe("2026-03-03T00:00:00Z");
         expect(readReleaseGateContext("staging", dir, { RELEASE_COMMIT: SHA }).read.problem).toBe("missing");
+    });
+
+    test("the program digest changes with any source of the program, and only with it", () => {
+        const dir = tempDir();
+        fs.mkdirSync(path.join(dir, "components", "release"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
+        fs.writeFileSync(path.join(dir, "components", "release", "a.ts"), "export const a = 1;\n");
+        const before = programDigest(dir);
+        expect(before).toMatch(/^[0-9a-f]{64}$/);
+        fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), "config: {}\n"); // not the program
+        expect(programDigest(dir)).toBe(before);
+        fs.writeFileSync(path.join(dir, "components", "release", "a.ts"), "export const a = 2;\n");
+        expect(programDigest(dir)).not.toBe(before);
+    });
+
+    test("the release fingerprint: the weights do not count, anything else does", () => {
+        const spec = specOf("production");
+        const base = releaseFingerprint(spec, "p");
+        const weighted = structuredClone(spec);
+        weighted.services[0]!.weights = { blue: 50, green: 50 };
+        expect(releaseFingerprint(weighted, "p")).toBe(base);
+        const firewallOff = structuredClone(spec);
+        firewallOff.databases.servers[0]!.firewall = "none";
+        expect(releaseFingerprint(firewallOff, "p")).not.toBe(base);
+        expect(releaseFingerprint(spec, "another program")).not.toBe(base);
     });
 
     test("the commit: RELEASE_COMMIT, else GITHUB_SHA, else git HEAD, else empty", () => {
