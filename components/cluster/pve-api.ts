@@ -1,6 +1,8 @@
 // A minimal Proxmox VE API client for the two changes the bridged provider cannot make through a token
 // (see container-settings.ts): token auth, form bodies, `{data}` answers, task polling.
-import * as https from "node:https";
+// Dynamic providers are serialized into the state with the functions they call, so node:https is
+// required at call time (a captured module object would be serialized by value and fail).
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
 
 /** Where and how to reach the PVE API: `cluster.endpoint`, the secret token, `cluster.insecure`. */
 export interface PveConnection {
@@ -39,6 +41,7 @@ export function pveRequest(connection: PveConnection, method: "GET" | "PUT" | "P
     const form = new URLSearchParams(args).toString();
     const query = method === "GET" && form !== "" ? `?${form}` : "";
     const url = `${connection.endpoint.replace(/\/+$/, "")}/api2/json/${path}${query}`;
+    const https = require("node:https") as typeof import("node:https");
     return new Promise((resolve, reject) => {
         const request = https.request(
             url,

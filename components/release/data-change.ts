@@ -15,6 +15,8 @@ export interface DataChangeInputs {
     /** The version the change is for (green's): backups and migration run once per version. */
     version: string;
     databases: DataChangeDatabase[];
+    /** The same databases without their connections (not secret): what previews and reports show. */
+    targets: { server: string; database: string }[];
     /** Where the dumps go (on the machine that runs `pulumi up`), and how long they are kept. */
     backupLocation: string;
     retentionDays: number;
@@ -67,7 +69,7 @@ export async function applyDataChange(news: DataChangeInputs): Promise<DataChang
 }
 
 /** The inputs that change what a run would do; the passwords are compared too (a rotated password is an update). */
-const COMPARED: readonly (keyof DataChangeInputs)[] = ["service", "version", "databases", "backupLocation", "retentionDays", "migrationCommand", "colour", "address"];
+const COMPARED: readonly (keyof DataChangeInputs)[] = ["service", "version", "databases", "targets", "backupLocation", "retentionDays", "migrationCommand", "colour", "address"];
 
 /**
  * Runs once per version: a create, or an update to another version, takes the backups and then
@@ -102,6 +104,7 @@ export interface DataChangeArgs {
     service: string;
     version: string;
     databases: pulumi.Input<pulumi.Input<DataChangeDatabase>[]>;
+    targets: { server: string; database: string }[];
     backupLocation: string;
     retentionDays: number;
     migrationCommand?: string;

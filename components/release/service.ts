@@ -92,6 +92,7 @@ export class ReleasedService extends pulumi.ComponentResource {
                         password,
                     })),
                 ),
+                targets: args.databases.map(({ database, server }) => ({ server: server.name, database: database.database })),
                 backupLocation: args.backupLocation,
                 retentionDays: args.retentionDays,
                 ...(service.migrationCommand === undefined ? {} : { migrationCommand: service.migrationCommand }),

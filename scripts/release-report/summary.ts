@@ -2,6 +2,7 @@
 // backups and migrations that will run, policy violations, and the worst-case rollback time.
 import { releaseSchema, servicesSchema, type ReleaseConfig, type ServicesConfig } from "../../components/config";
 import { RELEASE_GATE_TYPE } from "../../components/release/gate-inputs";
+import { DATA_CHANGE_TYPE } from "../../components/release/data-change";
 import { HAPROXY_WEIGHTS_TYPE } from "../../components/release/haproxy/weights";
 import type { HealthGateSettings } from "../../components/release/health";
 import { checkWeightMove, type Weights } from "../../components/release/ladder";
@@ -239,40 +240,26 @@ function serviceReleases(digest: PreviewDigest, services: ServicesConfig, releas
     });
 }
 
-/** The service a release resource belongs to: its `platform:release:Service` component is named `<release>-<service>`. */
-function serviceOfCommand(name: string, kind: PlannedCommand["kind"], services: string[]): string {
-    const stem = kind === "migration" ? name.replace(/-migrate$/, "") : name.replace(/-backup-[^-]+$/, "");
-    return [...services].sort((a, b) => b.length - a.length).find((service) => stem.endsWith(`-${service}`)) ?? stem;
-}
-
+/**
+ * What the data changes of the preview will run: per service whose target version arrives (a
+ * create, or an update to another version), a backup of each of its databases, then its migration.
+ * A data change updated for the same version runs nothing (it records a new command for the next).
+ */
 function plannedCommands(digest: PreviewDigest, serviceNames: string[]): PlannedCommand[] {
     const commands: PlannedCommand[] = [];
     for (const step of digest.steps ?? []) {
-        const { typeChain, type, name } = parseUrn(step.urn);
-        if (type !== "command:local:Command" || !typeChain.includes("platform:release:Service") || !COMMAND_RUNS_OPS.has(step.op)) continue;
+        const { type, name } = parseUrn(step.urn);
+        if (type !== DATA_CHANGE_TYPE || !COMMAND_RUNS_OPS.has(step.op)) continue;
         const inputs = record(step.newState?.inputs);
-        const env = isSecretValue(inputs.environment) ? {} : record(inputs.environment);
-        const backup = /-backup-([^-]+)$/.exec(name);
-        if (backup) {
-            commands.push({
-                kind: "backup",
-                service: stringOr(env.SERVICE, serviceOfCommand(name, "backup", serviceNames)),
-                op: step.op,
-                name,
-                database: stringOr(env.DB, `mo_${backup[1] ?? ""}`),
-                ...(typeof env.SERVER === "string" ? { server: env.SERVER } : {}),
-                ...(typeof env.VERSION === "string" ? { version: env.VERSION } : {}),
-            });
-        } else if (name.endsWith("-migrate")) {
-            commands.push({
-                kind: "migration",
-                service: stringOr(env.SERVICE, serviceOfCommand(name, "migration", serviceNames)),
-                op: step.op,
-                name,
-                ...(typeof env.VERSION === "string" ? { version: env.VERSION } : {}),
-                ...(typeof inputs.create === "string" ? { command: inputs.create } : {}),
-            });
+        const before = record(step.oldState?.inputs);
+        const version = stringOr(inputs.version, "");
+        if (step.op === "update" && before.version === version) continue;
+        const service = stringOr(inputs.service, name.replace(/-data$/, ""));
+        const targets = Array.isArray(inputs.targets) ? inputs.targets.map(record) : [];
+        for (const target of targets) {
+            commands.push({ kind: "backup", service, op: step.op, name, database: stringOr(target.database, ""), server: stringOr(target.server, ""), version });
         }
+        if (typeof inputs.migrationCommand === "string") commands.push({ kind: "migration", service, op: step.op, name, version, command: inputs.migrationCommand });
     }
     // In release order; per service its backups (by database) before its migration, the order they run in.
     const rank = (c: PlannedCommand) => (serviceNames.indexOf(c.service) + 1 || serviceNames.length + 1) * 2 + (c.kind === "migration" ? 1 : 0);

@@ -54,8 +54,9 @@ function blockIds(): string[] {
     return [...fs.readFileSync(hbaFile(), "utf8").matchAll(marker)].map((m) => m[1]!);
 }
 
-/** pg_hba.conf with the block ids taken out of the markers, to compare with what renderPgHbaBlock renders. */
-const hbaWithoutIds = (): string => fs.readFileSync(hbaFile(), "utf8").replace(/^(# (BEGIN|END) release-platform managed: .*), block [0-9a-f]+$/gm, "$1");
+/** pg_hba.conf with this suite's block ids taken out of its markers, to compare with what renderPgHbaBlock renders. */
+const hbaWithoutIds = (): string =>
+    fs.readFileSync(hbaFile(), "utf8").replace(new RegExp(`^(# (BEGIN|END) release-platform managed: stack ${STACK}, server ${SERVER}), block [0-9a-f]+$`, "gm"), "$1");
 const confLoadTime = (): string => pgQuery("SELECT pg_conf_load_time()")[0]![0]!;
 
 /** Runs a shell script as root on the local sshd, the way the command provider does, with `input` on stdin. */

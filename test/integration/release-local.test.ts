@@ -18,6 +18,7 @@ import {
     watchWeights,
     type IsolatedRelease,
 } from "../support/release-env";
+import { localSshdHostKey } from "../../scripts/local-secrets";
 import { changingSteps, Workspace, type PreviewStep } from "../support/workspace";
 
 
@@ -122,8 +123,14 @@ describe("release on the local stack, real CLI", () => {
         const outputs = await ws.outputs();
         expect(outputs.releaseOrder).toEqual(["api", "frontend"]);
         expect(outputs.services).toEqual({
-            api: { backend: "haproxy", blue: { version: "1.0.0", address: address(0), weight: 100 }, green: { version: "1.0.0", address: address(1), weight: 0 } },
-            frontend: { backend: "nginx", blue: { version: "1.0.0", address: address(10), weight: 100 }, green: { version: "1.0.0", address: address(11), weight: 0 } },
+            api: { backend: "haproxy", blue: { version: "1.0.0", address: address(0), weight: 100 }, green: { version: "1.0.0", address: address(1), weight: 0 }, commands: {} },
+            frontend: {
+                backend: "nginx",
+                blue: { version: "1.0.0", address: address(10), weight: 100 },
+                green: { version: "1.0.0", address: address(11), weight: 0 },
+                // nginx's test and reload commands run for this service: recorded, so a change to one is a release.
+                commands: { nginxTest: `nginx -q -t -c ${env.runDir}/nginx/nginx.conf`, nginxReload: `nginx -c ${env.runDir}/nginx/nginx.conf -s reload` },
+            },
         });
         expect(changingSteps(await ws.previewJson())).toEqual([]);
     });
@@ -137,6 +144,8 @@ describe("release on the local stack, real CLI", () => {
             await ws.run(["config", "set", "--path", "release-platform:services.api.green.version", "1.1.0", "--type", "string", ...ws.stackArgs()]);
             const deploy = changingSteps(await ws.previewJson());
             expect(deploy.map(describeStep).sort()).toEqual([
+                // The data change runs for the new version (no databases, no migration here: it records the version).
+                "update release-api-data version",
                 "update release-api-green-deploy environment",
                 "update release-api-traffic green",
                 "update release-gate release",
@@ -299,7 +308,8 @@ describe("release on the local stack, real CLI", () => {
         // This machine's test sshd (scripts/local-servers.sh) stands in for the HAProxy host.
         ws.editConfig((config) => {
             const release = config["release-platform:release"] as { traffic: { haproxy: Record<string, unknown> } };
-            release.traffic.haproxy.ssh = { host: "127.0.0.1", port: 2222, user: "root" };
+            // Pinned like every ssh target: the local sshd's own host key.
+            release.traffic.haproxy.ssh = { host: "127.0.0.1", port: 2222, user: "root", hostKey: localSshdHostKey() };
         });
         await ws.setLocalSecrets(); // adds sshPrivateKey.traffic.haproxy
         expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-api-traffic ssh"]);

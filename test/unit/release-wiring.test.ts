@@ -235,6 +235,11 @@ describe("Release wiring", () => {
         expect(inputs).toEqual({
             service: "api",
             version: "1.0.0",
+            targets: [
+                { server: "mariadb-ext", database: "mo_consent" },
+                { server: "mariadb-ext", database: "mo_hooks" },
+                { server: "mariadb-ext", database: "mo_analytics" },
+            ],
             backupLocation: "/var/backups/release-platform",
             retentionDays: 30,
             migrationCommand: "alembic upgrade head",
