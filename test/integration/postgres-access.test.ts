@@ -206,7 +206,11 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
             (config["release-platform:databases"] as { servers: Record<string, RawServer> }).servers[SERVER]!.appHost = "127.0.0.2";
         });
         const preview = await ws.previewJson();
-        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)])).toEqual([["update", `${SERVER}-pg-hba`, ["block"]]]);
+        // The block is updated in place; the release gate records the changed config (its release fingerprint).
+        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)])).toEqual([
+            ["update", "release-gate", []],
+            ["update", `${SERVER}-pg-hba`, ["block"]],
+        ]);
         const id = blockIds();
         await cli(ws.up());
         expect(hbaWithoutIds()).toBe(expectedBlock("127.0.0.2") + original);

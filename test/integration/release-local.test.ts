@@ -301,6 +301,9 @@ describe("release on the local stack, real CLI", () => {
         expect(missing.code).not.toBe(0);
         expect(missing.output).toContain("HAProxy has no backend nope");
         await ws.run(["config", "set", "--path", "release-platform:services.api.traffic.name", "api", ...ws.stackArgs()]);
+        // The failed up recorded the gate for backend nope (its release fingerprint); the gate catches up, nothing else.
+        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-gate release"]);
+        await ws.up();
         expect(changingSteps(await ws.previewJson())).toEqual([]);
     });
 
@@ -312,7 +315,8 @@ describe("release on the local stack, real CLI", () => {
             release.traffic.haproxy.ssh = { host: "127.0.0.1", port: 2222, user: "root", hostKey: localSshdHostKey() };
         });
         await ws.setLocalSecrets(); // adds sshPrivateKey.traffic.haproxy
-        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-api-traffic ssh"]);
+        // The gate records the new config in its release fingerprint; the traffic resource gets the ssh access.
+        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-gate release", "update release-api-traffic ssh"]);
         const stateBefore = fs.statSync(env.serverStateFile).mtimeMs;
         await ws.up();
         expect(fs.statSync(env.serverStateFile).mtimeMs).toBeGreaterThan(stateBefore);
