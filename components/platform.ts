@@ -13,6 +13,7 @@ import {
     type ReleaseGateContext,
     type ReleaseGateSummary,
 } from "./release/gate-builder";
+import { ReleaseRecord } from "./release/record";
 import { Release } from "./release/release";
 
 export interface PlatformArgs {
@@ -30,7 +31,7 @@ export class Platform extends pulumi.ComponentResource {
     public readonly releaseGate: ReleaseGate;
     public readonly releaseGateSummary: ReleaseGateSummary;
     /** Everything this deployment brings but the weights; read back by the next one's gate (a rollback keeps it). */
-    public readonly releaseFingerprint: string;
+    public readonly releaseFingerprint: pulumi.Output<string>;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Platform", name, {}, opts);
@@ -44,7 +45,7 @@ export class Platform extends pulumi.ComponentResource {
             .apply(([previousServices, previousGuard, previousFingerprint]) =>
                 gateInputs({ spec: args.spec, context: args.releaseGate, previousServices, previousGuard, previousFingerprint }),
             );
-        this.releaseFingerprint = releaseFingerprint(args.spec, args.releaseGate.programDigest ?? "");
+
         this.releaseGate = new ReleaseGate("release-gate", inputs, { parent: this, dependsOn: guard });
         this.releaseGateSummary = releaseGateSummary(args.releaseGate);
 
@@ -74,6 +75,13 @@ export class Platform extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [fleet, this.releaseGate] },
         );
+        // Written last, after every part applied: a failed or refused update records no new fingerprint.
+        const record = new ReleaseRecord(
+            "release-record",
+            { fingerprint: releaseFingerprint(args.spec, args.releaseGate.programDigest ?? "") },
+            { parent: this, dependsOn: [fleet, this.cluster, this.release, this.releaseGate] },
+        );
+        this.releaseFingerprint = record.fingerprint;
         this.registerOutputs({});
     }
 }

@@ -105,6 +105,7 @@ export const RELEASE_GATE_NAME = "ReleaseGate";
 export class ReleaseGate extends pulumi.dynamic.Resource {
     public declare readonly commit: pulumi.Output<string>;
     public declare readonly evidenceFile: pulumi.Output<string>;
+    public declare readonly release: pulumi.Output<ReleaseGateInputs["release"]>;
 
     /** `inputs` must be known at preview (plain values, or Outputs of a StackReference): the policies read them then. */
     constructor(name: string, inputs: pulumi.Input<ReleaseGateInputs>, opts?: pulumi.CustomResourceOptions) {

@@ -2,6 +2,7 @@
 // backups and migrations that will run, policy violations, and the worst-case rollback time.
 import { releaseSchema, servicesSchema, type ReleaseConfig, type ServicesConfig } from "../../components/config";
 import { RELEASE_GATE_TYPE } from "../../components/release/gate-inputs";
+import { RELEASE_RECORD_TYPE } from "../../components/release/record";
 import { DATA_CHANGE_TYPE } from "../../components/release/data-change";
 import { HAPROXY_WEIGHTS_TYPE } from "../../components/release/haproxy/weights";
 import type { HealthGateSettings } from "../../components/release/health";
@@ -22,7 +23,7 @@ const COMMAND_RUNS_OPS = new Set(["create", "update", "replace", "create-replace
 /** The part of the platform a resource belongs to, by the component types above it in its URN. */
 export function platformPartOf(urn: string): PlatformPart {
     const { typeChain, type } = parseUrn(urn);
-    if (type === RELEASE_GATE_TYPE) return "release";
+    if (type === RELEASE_GATE_TYPE || type === RELEASE_RECORD_TYPE) return "release";
     for (const part of ["cluster", "databases", "release"] as const) {
         if (typeChain.some((t) => t.startsWith(`platform:${part}:`))) return part;
     }

@@ -257,10 +257,14 @@ describe("MariaDB service users, real CLI", () => {
         expect(steps.map((step) => [step.op, step.urn.split("::").pop()]).sort()).toEqual([
             ["update", "mariadb-ext-it3_crm-user"],
             ["update", "mariadb-ext-it3_games-user"],
+            // The release gate and the release record follow the changed config (its release fingerprint).
+            ["update", "release-gate"],
+            ["update", "release-record"],
         ]);
 
         const up = await cli(ws.up());
-        expect(up.output).toMatch(/2 updated/);
+        // The two accounts, the release gate and the release record (the changed config's fingerprint).
+        expect(up.output).toMatch(/4 updated/);
         expect(up.output).not.toMatch(/created|replaced|deleted/);
         for (const name of DATABASES["mariadb-ext"]!) {
             expect(await mariaQuery(EXTERNAL_MARIADB_STANDIN, "SELECT Host FROM mysql.user WHERE User = ?", [svc(name)])).toEqual([{ Host: NEW_HOST }]);

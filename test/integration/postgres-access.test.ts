@@ -206,10 +206,11 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
             (config["release-platform:databases"] as { servers: Record<string, RawServer> }).servers[SERVER]!.appHost = "127.0.0.2";
         });
         const preview = await ws.previewJson();
-        // The block is updated in place; the release gate records the changed config (its release fingerprint).
-        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)])).toEqual([
-            ["update", "release-gate", []],
+        // The block is updated in place; the release gate and record follow the changed config (its release fingerprint).
+        expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)]).sort()).toEqual([
             ["update", `${SERVER}-pg-hba`, ["block"]],
+            ["update", "release-gate", []],
+            ["update", "release-record", []],
         ]);
         const id = blockIds();
         await cli(ws.up());

@@ -149,6 +149,7 @@ describe("release on the local stack, real CLI", () => {
                 "update release-api-green-deploy environment",
                 "update release-api-traffic green",
                 "update release-gate release",
+                "update release-record fingerprint",
             ]);
             await ws.up();
             expect(await api()).toEqual({ blue: 100, green: 0 });
@@ -316,7 +317,7 @@ describe("release on the local stack, real CLI", () => {
         });
         await ws.setLocalSecrets(); // adds sshPrivateKey.traffic.haproxy
         // The gate records the new config in its release fingerprint; the traffic resource gets the ssh access.
-        expect(changingSteps(await ws.previewJson()).map(describeStep)).toEqual(["update release-gate release", "update release-api-traffic ssh"]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["update release-api-traffic ssh", "update release-gate release", "update release-record fingerprint"]);
         const stateBefore = fs.statSync(env.serverStateFile).mtimeMs;
         await ws.up();
         expect(fs.statSync(env.serverStateFile).mtimeMs).toBeGreaterThan(stateBefore);

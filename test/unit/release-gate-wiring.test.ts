@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { guardRecordOf } from "../../components/cluster/guard";
 import { listSshTargets, parsePlatformConfig, type PlatformSpec } from "../../components/config";
 import { Platform } from "../../components/platform";
+import { RELEASE_RECORD_TYPE } from "../../components/release/record";
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { readStackConfig } from "../../scripts/local-secrets";
 import { pinLocalSshTargets } from "../support/keys";
@@ -147,7 +148,7 @@ describe("the release gate in the platform", () => {
     test("every release step (data changes, deploys, traffic) depends on the gate; the release waits for it too", async () => {
         previousOutputs = {};
         await declarePlatform(specOf("local"));
-        const steps = registered.filter((r) => r.name.startsWith("release-") && r.type !== RELEASE_GATE_TYPE && !r.type.startsWith("platform:"));
+        const steps = registered.filter((r) => r.name.startsWith("release-") && r.type !== RELEASE_GATE_TYPE && r.type !== RELEASE_RECORD_TYPE && !r.type.startsWith("platform:"));
         expect(steps.map((s) => s.name).sort()).toEqual(
             [
                 "release-api-data",
@@ -162,5 +163,7 @@ describe("the release gate in the platform", () => {
         );
         for (const step of steps) expect(dependsOn.get(step.name), step.name).toContain("release-gate");
         expect(dependsOn.get("release")).toEqual(["databases", "release-gate"]);
+        // The fingerprint is recorded last, after every part: a failed update records none.
+        expect(dependsOn.get("release-record")).toEqual(["databases", "cluster", "release", "release-gate"]);
     });
 });
