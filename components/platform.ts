@@ -81,7 +81,7 @@ export class Platform extends pulumi.ComponentResource {
             { fingerprint: releaseFingerprint(args.spec, args.releaseGate.programDigest ?? "") },
             { parent: this, dependsOn: [fleet, this.cluster, this.release, this.releaseGate] },
         );
-        this.releaseFingerprint = record.fingerprint;
+        this.releaseFingerprint = record.recorded;
         this.registerOutputs({});
     }
 }

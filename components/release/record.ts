@@ -6,16 +6,18 @@ export interface ReleaseRecordInputs {
     fingerprint: string;
 }
 
-/** It only stores its input: what the state holds is what the last complete update applied. */
+/**
+ * It only stores its input, as its id: the id is what the engine answers for an applied step (a
+ * resource's other outputs can resolve from its inputs even when the update fails before it), so
+ * the id is what the last complete update recorded. Another fingerprint is a new record.
+ */
 export const releaseRecordProvider: pulumi.dynamic.ResourceProvider<ReleaseRecordInputs, ReleaseRecordInputs> = {
     async diff(_id, olds, news) {
-        return { changes: olds.fingerprint !== news.fingerprint, replaces: [], deleteBeforeReplace: false };
+        const changed = olds.fingerprint !== news.fingerprint;
+        return { changes: changed, replaces: changed ? ["fingerprint"] : [], deleteBeforeReplace: false };
     },
     async create(inputs) {
-        return { id: "release-record", outs: inputs };
-    },
-    async update(_id, _olds, news) {
-        return { outs: news };
+        return { id: inputs.fingerprint, outs: inputs };
     },
     async delete() {},
 };
@@ -29,6 +31,11 @@ export const RELEASE_RECORD_TYPE = "pulumi-nodejs:dynamic/release:ReleaseRecord"
  */
 export class ReleaseRecord extends pulumi.dynamic.Resource {
     public declare readonly fingerprint: pulumi.Output<string>;
+
+    /** What the last complete update recorded: the record's id. */
+    get recorded(): pulumi.Output<string> {
+        return this.id;
+    }
 
     constructor(name: string, args: ReleaseRecordInputs, opts?: pulumi.CustomResourceOptions) {
         super(releaseRecordProvider, name, { ...args }, opts, "release", "ReleaseRecord");

@@ -167,8 +167,8 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
         cluster(ws)((c) => (containerNamed(c, "psa-db-master").diskGiB = 120));
         const steps = changingSteps(await ws.previewJson());
         // The container itself does not change (it ignores disk.size); the release gate records the new guard record.
-        // The gate and the release record follow the changed config (its release fingerprint).
-        expect(steps.map((s) => [s.op, s.urn.split("::").pop()]).sort()).toEqual([["update", "cluster-psa-db-master-rootfs"], ["update", "release-gate"], ["update", "release-record"]]);
+        // The gate follows the changed config, and a new release record holds its fingerprint.
+        expect(steps.map((s) => [s.op, s.urn.split("::").pop()]).sort()).toEqual([["replace", "release-record"], ["update", "cluster-psa-db-master-rootfs"], ["update", "release-gate"]]);
         pve.clearLog();
         await ws.up();
         expect(pve.mutations().map((r) => `${r.method} /${r.path}`)).toEqual(["PUT /nodes/pve2/lxc/200/resize"]);

@@ -255,16 +255,16 @@ describe("MariaDB service users, real CLI", () => {
         const preview = await ws.previewJson();
         const steps = changingSteps(preview);
         expect(steps.map((step) => [step.op, step.urn.split("::").pop()]).sort()).toEqual([
+            ["replace", "release-record"],
             ["update", "mariadb-ext-it3_crm-user"],
             ["update", "mariadb-ext-it3_games-user"],
-            // The release gate and the release record follow the changed config (its release fingerprint).
+            // The release gate follows the changed config; a new release record holds its fingerprint.
             ["update", "release-gate"],
-            ["update", "release-record"],
         ]);
 
         const up = await cli(ws.up());
-        // The two accounts, the release gate and the release record (the changed config's fingerprint).
-        expect(up.output).toMatch(/4 updated/);
+        // The two accounts and the release gate; the release record is replaced (the changed config's fingerprint).
+        expect(up.output).toMatch(/3 updated/);
         expect(up.output).not.toMatch(/created|replaced|deleted/);
         for (const name of DATABASES["mariadb-ext"]!) {
             expect(await mariaQuery(EXTERNAL_MARIADB_STANDIN, "SELECT Host FROM mysql.user WHERE User = ?", [svc(name)])).toEqual([{ Host: NEW_HOST }]);

@@ -208,9 +208,9 @@ describe("PostgreSQL access rules, real CLI, sshd and server", () => {
         const preview = await ws.previewJson();
         // The block is updated in place; the release gate and record follow the changed config (its release fingerprint).
         expect(changingSteps(preview).map((s) => [s.op, s.urn.split("::").at(-1), changedFields(s)]).sort()).toEqual([
+            ["replace", "release-record", []],
             ["update", `${SERVER}-pg-hba`, ["block"]],
             ["update", "release-gate", []],
-            ["update", "release-record", []],
         ]);
         const id = blockIds();
         await cli(ws.up());

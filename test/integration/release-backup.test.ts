@@ -150,7 +150,7 @@ describe("backups before migrations, real CLI", () => {
                 "update release-api-green-deploy",
                 "update release-api-traffic",
                 "update release-gate", // it records the desired versions
-                "update release-record", // the new fingerprint, once everything applied
+                "replace release-record", // the new fingerprint, once everything applied
             ].sort(),
         );
         const steps = await up("version");
@@ -174,7 +174,7 @@ describe("backups before migrations, real CLI", () => {
 
         // A new migration command for the same version is shown and recorded, but runs only with the next version.
         await ws.run(["config", "set", "--path", "release-platform:services.api.migrationCommand", `${MIGRATION} # edited`, ...ws.stackArgs()]);
-        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["update release-api-data", "update release-gate", "update release-record"]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["replace release-record", "update release-api-data", "update release-gate"]);
         await ws.up();
         expect(await schemaVersions()).toEqual(["1.0.0", "1.1.0"]);
         expect(fs.readdirSync(`${site.runDir}/backups`)).toHaveLength(4);

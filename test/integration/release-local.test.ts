@@ -144,12 +144,12 @@ describe("release on the local stack, real CLI", () => {
             await ws.run(["config", "set", "--path", "release-platform:services.api.green.version", "1.1.0", "--type", "string", ...ws.stackArgs()]);
             const deploy = changingSteps(await ws.previewJson());
             expect(deploy.map(describeStep).sort()).toEqual([
+                "replace release-record fingerprint",
                 // The data change runs for the new version (no databases, no migration here: it records the version).
                 "update release-api-data version",
                 "update release-api-green-deploy environment",
                 "update release-api-traffic green",
                 "update release-gate release",
-                "update release-record fingerprint",
             ]);
             await ws.up();
             expect(await api()).toEqual({ blue: 100, green: 0 });
@@ -317,7 +317,7 @@ describe("release on the local stack, real CLI", () => {
         });
         await ws.setLocalSecrets(); // adds sshPrivateKey.traffic.haproxy
         // The gate records the new config in its release fingerprint; the traffic resource gets the ssh access.
-        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["update release-api-traffic ssh", "update release-gate release", "update release-record fingerprint"]);
+        expect(changingSteps(await ws.previewJson()).map(describeStep).sort()).toEqual(["replace release-record fingerprint", "update release-api-traffic ssh", "update release-gate release"]);
         const stateBefore = fs.statSync(env.serverStateFile).mtimeMs;
         await ws.up();
         expect(fs.statSync(env.serverStateFile).mtimeMs).toBeGreaterThan(stateBefore);

@@ -44,8 +44,8 @@ describe("report of a recorded release step (api: green 1.1.0, 0 -> 10 %)", () =
 
     test("the recording is the preview the report relies on: it passed, and changed only the release", () => {
         expect(exitCode).toBe(0);
-        expect(summary.changeSummary).toMatchObject({ update: 5 });
-        expect(summary.changeSummary).not.toHaveProperty("replace");
+        // The release's steps, and a new release record (the changed config's fingerprint).
+        expect(summary.changeSummary).toMatchObject({ update: 4, replace: 1 });
         expect(summary.changes.cluster).toEqual([]);
         expect(summary.changes.databases).toEqual([]);
     });
@@ -55,9 +55,9 @@ describe("report of a recorded release step (api: green 1.1.0, 0 -> 10 %)", () =
             "<!-- release-report:local -->",
             "## Release report: `local`",
             "",
-            "✅ **preview passed** · 5 to update · policies: 0 mandatory, 4 advisory · worst-case rollback **26 s**",
+            "✅ **preview passed** · 4 to update, 1 to replace · policies: 0 mandatory, 4 advisory · worst-case rollback **26 s**",
         ]);
-        expect(markdown).toContain("| cluster | no change |\n| databases | no change |\n| release | 5 to update |\n");
+        expect(markdown).toContain("| cluster | no change |\n| databases | no change |\n| release | 4 to update, 1 to replace |\n");
     });
 
     test("weights before and after per service, with the versions and the ladder step", () => {
@@ -119,7 +119,7 @@ describe("report of a recorded preview with policy violations (drain of 0 s)", (
     test("the preview failed because of them", () => {
         expect(exitCode).toBe(1);
         expect(violations.filter((v) => v.level === "mandatory")).toHaveLength(2);
-        expect(lines(markdown)[3]).toBe("❌ **blocked by policy** (exit 1) · 6 to update · policies: 2 mandatory, 4 advisory · worst-case rollback **25 s**");
+        expect(lines(markdown)[3]).toBe("❌ **blocked by policy** (exit 1) · 5 to update, 1 to replace · policies: 2 mandatory, 4 advisory · worst-case rollback **25 s**");
         // The CLI's closing "preview failed" says nothing the violations do not.
         expect(summary.errors).toEqual([]);
         expect(markdown).not.toContain("### Errors");
