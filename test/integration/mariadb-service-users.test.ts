@@ -265,7 +265,8 @@ describe("MariaDB service users, real CLI", () => {
         const up = await cli(ws.up());
         // The two accounts and the release gate; the release record is replaced (the changed config's fingerprint).
         expect(up.output).toMatch(/3 updated/);
-        expect(up.output).not.toMatch(/created|replaced|deleted/);
+        expect(up.output).toMatch(/1 replaced/);
+        expect(up.output).not.toMatch(/created|deleted/);
         for (const name of DATABASES["mariadb-ext"]!) {
             expect(await mariaQuery(EXTERNAL_MARIADB_STANDIN, "SELECT Host FROM mysql.user WHERE User = ?", [svc(name)])).toEqual([{ Host: NEW_HOST }]);
             const grants = await mariaQuery<Record<string, string>>(EXTERNAL_MARIADB_STANDIN, `SHOW GRANTS FOR '${svc(name)}'@'${NEW_HOST}'`);
