@@ -43,10 +43,44 @@ export function changedCommands(wanted: ServiceVersions, had: ServiceVersions | 
         .map((name) => ({ name, from: before[name], to: after[name] }));
 }
 
-/** A gate policy: checks a release, and passes a rollback (`isRollback`). */
+/**
+ * An update that changes nothing the config or the program declares: the same fingerprint and,
+ * per service, the same versions, weights and commands as the last deployment recorded. It can
+ * only repair drift back to what was deployed; it releases nothing.
+ */
+export function isUnchanged(release: ReleaseGateInputs["release"]): boolean {
+    const deployed = release.deployed;
+    if (deployed === null || release.fingerprint.deployed === null || release.fingerprint.desired !== release.fingerprint.deployed) return false;
+    const names = new Set([...Object.keys(release.services), ...Object.keys(deployed)]);
+    for (const name of names) {
+        const wanted = release.services[name];
+        const had = deployed[name];
+        if (wanted === undefined || had === undefined) return false;
+        if (wanted.blue !== had.blue || wanted.green !== had.green || wanted.weights.blue !== had.weights.blue || wanted.weights.green !== had.weights.green) return false;
+        if (changedCommands(wanted, had).length > 0) return false;
+    }
+    return true;
+}
+
+/**
+ * Whether the update moves traffic or versions: a service whose version or weights differ from
+ * the last deployment, a new service, or the first deployment. Backup freshness and staging-first
+ * apply to these; an infrastructure change alone (a firewall rule, a container's memory) meets
+ * CI, approvals and the change window, not them.
+ */
+export function changesServices(release: ReleaseGateInputs["release"]): boolean {
+    const deployed = release.deployed;
+    if (deployed === null) return true;
+    return Object.entries(release.services).some(([name, wanted]) => {
+        const had = deployed[name];
+        return had === undefined || wanted.blue !== had.blue || wanted.green !== had.green || wanted.weights.green !== had.weights.green || wanted.weights.blue !== had.weights.blue;
+    });
+}
+
+/** A gate policy: checks every change, and passes a rollback (`isRollback`) and an update that changes nothing (`isUnchanged`). */
 function releaseGatePolicy(meta: PolicyMeta, check: Parameters<typeof gatePolicy>[1]): ReturnType<typeof gatePolicy> {
-    return gatePolicy({ ...meta, description: `${meta.description} A rollback passes.` }, (gate, args, report) => {
-        if (!isRollback(gate.release)) check(gate, args, report);
+    return gatePolicy({ ...meta, description: `${meta.description} A rollback and an update that changes nothing pass.` }, (gate, args, report) => {
+        if (!isRollback(gate.release) && !isUnchanged(gate.release)) check(gate, args, report);
     });
 }
 
@@ -106,6 +140,62 @@ export const evidenceCurrent = releaseGatePolicy(
                         `check the clock of the machine that collected it, then ${again(gate)}`,
                 );
             }
+        });
+    },
+);
+
+interface TrustedConfig {
+    /** `owner/name`: the repository whose workflow runs may collect the evidence. */
+    repository?: string;
+}
+
+/** The pieces of evidence that must come from GitHub's API, and where each sits. */
+const FROM_GITHUB: readonly { what: string; source: (e: ReleaseEvidence) => string }[] = [
+    { what: "ci", source: (e) => e.ci.source },
+    { what: "reviews", source: (e) => e.reviews.source },
+    { what: "alerts", source: (e) => e.alerts.source },
+];
+
+/** Why the evidence or the commit could have been typed in by hand, one reason per item; none when they came from a workflow run. */
+export function untrustedEvidence(gate: ReleaseGateInputs, evidence: ReleaseEvidence, repository: string | undefined): string[] {
+    const problems: string[] = [];
+    if (gate.commitFrom === "RELEASE_COMMIT") {
+        problems.push(`the program's commit ${shortSha(gate.commit)} was set by RELEASE_COMMIT, an override for the local stack: run from a checkout of the commit (git HEAD)`);
+    } else if (gate.commitFrom === "none" || gate.commit === "") {
+        problems.push("the program does not know its commit (no git checkout, no GITHUB_SHA): run from a checkout of the commit");
+    }
+    for (const { what, source } of FROM_GITHUB) {
+        if (source(evidence) !== "github") problems.push(`evidence.${what} comes from ${source(evidence)}, not from GitHub's API`);
+    }
+    const run = evidence.run;
+    if (run === undefined) {
+        problems.push("the evidence was not collected inside a GitHub Actions workflow run (no evidence.run)");
+    } else {
+        if (run.status !== "in_progress") problems.push(`workflow run ${run.id} was ${run.status} when the evidence was collected, not in progress`);
+        if (repository !== undefined && run.repository.toLowerCase() !== repository.toLowerCase()) {
+            problems.push(`workflow run ${run.id} belongs to ${run.repository}, not ${repository}`);
+        }
+    }
+    return problems;
+}
+
+export const evidenceTrusted = releaseGatePolicy(
+    {
+        name: "gates-evidence-trusted",
+        description:
+            "The evidence cannot have been typed in: CI, reviews and alerts come from GitHub's API (`source: github`), collected inside a GitHub Actions run " +
+            "that GitHub reported in progress (of `repository` when the policy config names it), and the program runs from its checkout's own commit (no `RELEASE_COMMIT`).",
+        severity: "critical",
+        remediationSteps:
+            "Release through the Deploy workflow (docs/pipelines.md): it collects the evidence with the workflow's token and runs the preview and the update in the same run. " +
+            "Files of GitHub answers and RELEASE_COMMIT are for the local stack.",
+        configSchema: { properties: { repository: { type: "string", pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description: "owner/name of the repository whose runs collect the evidence." } } },
+    },
+    (gate, args, report) => {
+        const { repository } = policyConfig<TrustedConfig>(args, {});
+        withEvidence(gate, report, (evidence) => {
+            const problems = untrustedEvidence(gate, evidence, repository);
+            if (problems.length > 0) report(`the release evidence is not from a workflow run: ${problems.join("; ")}`);
         });
     },
 );
@@ -203,13 +293,14 @@ export const backupsFresh = releaseGatePolicy(
     {
         name: "gates-backups-fresh",
         description:
-            "Every database of the stack has a backup younger than `release.gates.maxBackupAgeHours` (24 h), its age taken from the backup's time and the clock now.",
+            "When an update changes a service's version or weights: every database of the stack has a backup younger than `release.gates.maxBackupAgeHours` (24 h), " +
+            "its age taken from the backup's time and the clock now (the scheduled backup job records them; `npm run backup`).",
         severity: "critical",
-        remediationSteps: `Back up the databases named (the backup job, or a release's own backups), so the stack's \`backups\` output records them. ${EVIDENCE_HINT}`,
+        remediationSteps: `Back up the databases named (\`npm run backup -- --stack <stack>\`, which the scheduled job runs), so their records are fresh. ${EVIDENCE_HINT}`,
         configSchema: { properties: { ...NOW_PROPERTY } },
     },
     (gate, args, report) => {
-        if (gate.databases.length === 0) return;
+        if (gate.databases.length === 0 || !changesServices(gate.release)) return;
         const now = nowFrom(policyConfig<TimedConfig>(args, {})).getTime();
         withEvidence(gate, report, (evidence) => {
             const max = gate.requirements.maxBackupAgeHours;
@@ -330,6 +421,8 @@ export const changeWindow = releaseGatePolicy(
 
 /** The least a stack's `release.gates` may ask for, as a stack's policy config sets it. */
 interface RequirementsFloor {
+    /** The environment this policy config is for: applied to a stack of another environment, it is the wrong config. */
+    environment?: string;
     minApprovals?: number;
     maxBackupAgeHours?: number;
     maxOpenHighCriticalAlerts?: number;
@@ -394,13 +487,14 @@ export const requirementsFloor = gatePolicy(
         name: "gates-requirements-floor",
         description:
             "The stack's `release.gates` ask for no less than the stack's policy config allows (production: 1 approval, backups of at most 24 h, " +
-            "0 open high/critical alerts, 80 % coverage, staging first, a change window inside mon-thu 09:00-15:00 Europe/Vienna), so a change of the stack file cannot weaken the gates. " +
-            "It applies to rollbacks too.",
+            "0 open high/critical alerts, 80 % coverage, staging first, a change window inside mon-thu 09:00-15:00 Europe/Vienna), so a change of the stack file cannot weaken the gates, " +
+            "and the policy config is the one of the stack's environment (`environment`), so no laxer config can be passed. It applies to rollbacks too.",
         severity: "critical",
         remediationSteps:
             "Put `release-platform:release.gates` in Pulumi.<stack>.yaml back to at least the floor; lowering the floor is a change of policies/config/<stack>.json, reviewed as such.",
         configSchema: {
             properties: {
+                environment: { type: "string", enum: ["local", "staging", "production"], description: "The environment this config is for; a stack of another environment is refused." },
                 minApprovals: { type: "integer", minimum: 0 },
                 maxBackupAgeHours: { type: "integer", minimum: 1 },
                 maxOpenHighCriticalAlerts: { type: "integer", minimum: 0 },
@@ -412,11 +506,18 @@ export const requirementsFloor = gatePolicy(
         },
     },
     (gate, args, report) => {
-        const below = requirementsBelowFloor(gate.requirements, policyConfig<RequirementsFloor>(args, {}));
+        const floor = policyConfig<RequirementsFloor>(args, {});
+        if (floor.environment !== undefined && floor.environment !== gate.environment) {
+            report(
+                `stack ${gate.stack} is a ${gate.environment} stack, but this policy config is for ${floor.environment}: ` +
+                    `preview and update it with policies/config/${gate.environment}.json (\`npm run preview -- --stack ${gate.stack}\`)`,
+            );
+        }
+        const below = requirementsBelowFloor(gate.requirements, floor);
         if (below.length > 0) {
             report(`release.gates of stack ${gate.stack} ask for less than its policy config allows: ${below.join("; ")}: raise them in Pulumi.${gate.stack}.yaml`);
         }
     },
 );
 
-export const gatePolicies = [evidenceCurrent, ciGreen, noOpenAlerts, approvals, coverage, backupsFresh, stagingFirst, changeWindow, requirementsFloor];
+export const gatePolicies = [evidenceCurrent, evidenceTrusted, ciGreen, noOpenAlerts, approvals, coverage, backupsFresh, stagingFirst, changeWindow, requirementsFloor];

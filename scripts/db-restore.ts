@@ -1,11 +1,10 @@
 // `npm run db:restore -- --stack X --file <dump> --database <new name>`: loads a release backup into a
 // new database, after checking the file against its record (size and sha256) in the stack outputs.
-import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { CONFIG_NAMESPACE, databasesSchema } from "../components/config";
-import { databaseInUseCall, restorePlan, type BackupRecord, type ClientCall, type RestoreTarget } from "../components/release/backup";
-import { childEnvironment } from "../components/remote/transport";
+import { databaseInUseCall, restorePlan, type BackupRecord, type RestoreTarget } from "../components/release/backup";
+import { runClient } from "./db-client";
 import { fail, pulumi } from "./release-cli";
 
 const USAGE = "npm run db:restore -- --stack <stack> --file <backup file> --database <new database> [--config-file <file>]";
@@ -13,16 +12,6 @@ const USAGE = "npm run db:restore -- --stack <stack> --file <backup file> --data
 function option(argv: string[], name: string): string | undefined {
     const at = argv.indexOf(`--${name}`);
     return at === -1 ? undefined : argv[at + 1];
-}
-
-function run(call: ClientCall, password: string): string {
-    // The client gets what it needs, never our environment (a passphrase or token there is not its business).
-    const env = childEnvironment({ ...call.env, ...(call.command === "mysql" ? { MYSQL_PWD: password } : { PGPASSWORD: password }) });
-    const input = call.stdinFile === undefined ? "ignore" : fs.openSync(call.stdinFile, "r");
-    const result = spawnSync(call.command, call.args, { env, stdio: [input, "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (typeof input === "number") fs.closeSync(input);
-    if (result.status !== 0) throw new Error(`${call.command} failed (exit ${String(result.status)}): ${(result.stderr || result.stdout).trim()}`);
-    return result.stdout;
 }
 
 function main(): void {
@@ -52,10 +41,10 @@ function main(): void {
     const password = pulumi(args, ["config", "get", `${CONFIG_NAMESPACE}:dbAdminPassword.${record.server}`]).replace(/\n$/, "");
     const target: RestoreTarget = { engine: server.engine, host: server.admin.host, port: server.admin.port, user: server.admin.user, tls: server.admin.tls.mode, caFile: server.admin.tls.caFile };
 
-    if (Number(run(databaseInUseCall(target, database), password).trim()) !== 0) {
+    if (Number(runClient(databaseInUseCall(target, database), password).trim()) !== 0) {
         throw new Error(`${database} on ${record.server} already exists${server.engine === "mariadb" ? " with tables" : ""}: a backup is restored into a new database only`);
     }
-    for (const call of restorePlan(target, database, file)) run(call, password);
+    for (const call of restorePlan(target, database, file)) runClient(call, password);
     const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
     console.log(`restored ${file} (${record.database} of ${record.service} ${record.version}, ${record.time}; ${record.bytes} bytes, sha256 ok) into ${database} on ${record.server} in ${seconds} s`);
 }

@@ -15,21 +15,25 @@ import {
     parseBackupRecords,
     parseRepo,
     stagingEvidence,
+    type BackupRecordLike,
     type EvidenceSources,
     type StackDatabase,
 } from "../components/release/evidence-collector";
+import { RECORDS_FILE } from "../components/release/backup-job";
+import { readRecords } from "./backup";
 import type { ReleaseEvidence } from "../components/release/evidence";
 import { readStackConfig } from "./local-secrets";
 
 export const USAGE = `usage: npm run evidence -- --stack <stack> [options]
   --out FILE              where to write (default .release-evidence/<stack>.json)
-  --commit SHA            the commit released (default GITHUB_SHA, else git rev-parse HEAD)
+  --commit SHA            the commit released (default git rev-parse HEAD, else GITHUB_SHA)
   --pr N                  its pull request (default GITHUB_PR_NUMBER, the CI event, else GitHub's commits/{sha}/pulls)
   --repo OWNER/NAME       the GitHub repository (default GITHUB_REPOSITORY)
   --inputs DIR            read GitHub's answers from files in DIR instead of the API (default without GITHUB_TOKEN: .release-evidence/inputs)
   --allow-missing-alerts  record the alerts even if Dependabot or code scanning is not enabled
   --coverage FILE         istanbul coverage-summary.json (default <inputs>/coverage-summary.json when reading files)
   --backups-file FILE     backup records (JSON list) instead of the stack's \`backups\` output
+                          (the backup job's records in <backups location>/backup-records.json are always read too)
   --staging-stack NAME    the stack whose \`services\` output is "staging" (default staging; none for the local stack)
   --staging-file FILE     that output as a JSON file instead
   --config-file FILE      the stack's config (default Pulumi.<stack>.yaml; the local stack's rendered copy in .pulumi-state)
@@ -135,16 +139,28 @@ function git(args: string[], cwd: string): string | undefined {
     }
 }
 
-/** --commit, else GITHUB_SHA, else `git rev-parse HEAD`; the ref from GITHUB_REF or the checked-out branch. */
+/**
+ * --commit, else the checkout's own commit (`git rev-parse HEAD`: the code the program runs), else
+ * GITHUB_SHA; the ref from GITHUB_REF where it describes that commit, else the checked-out branch.
+ */
 export function resolveCommit(args: EvidenceArgs, env: NodeJS.ProcessEnv, cwd: string): { sha: string; ref?: string } {
     const fromEnv = env.GITHUB_SHA?.trim().toLowerCase();
-    if (args.commit === undefined && fromEnv && !/^[0-9a-f]{40}$/.test(fromEnv)) throw new UsageError(`GITHUB_SHA: expected a full commit sha, got ${JSON.stringify(env.GITHUB_SHA)}`);
-    const fromGit = args.commit === undefined && !fromEnv ? git(["rev-parse", "HEAD"], cwd) : undefined;
-    const sha = args.commit ?? (fromEnv || fromGit);
-    if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new UsageError("cannot tell the commit: pass --commit SHA (no GITHUB_SHA, and git rev-parse HEAD gave none)");
+    const fromGit = args.commit === undefined ? git(["rev-parse", "HEAD"], cwd) : undefined;
+    if (args.commit === undefined && !fromGit && fromEnv && !/^[0-9a-f]{40}$/.test(fromEnv)) throw new UsageError(`GITHUB_SHA: expected a full commit sha, got ${JSON.stringify(env.GITHUB_SHA)}`);
+    const sha = args.commit ?? (fromGit || fromEnv);
+    if (!sha || !/^[0-9a-f]{40}$/.test(sha)) throw new UsageError("cannot tell the commit: pass --commit SHA (no git checkout, and no GITHUB_SHA)");
     // The ref only where it describes that very commit.
-    const ref = args.commit !== undefined ? undefined : fromEnv ? env.GITHUB_REF || undefined : git(["symbolic-ref", "-q", "HEAD"], cwd);
+    const ref = args.commit !== undefined ? undefined : sha === fromEnv && env.GITHUB_REF ? env.GITHUB_REF : fromGit ? git(["symbolic-ref", "-q", "HEAD"], cwd) : undefined;
     return { sha, ...(ref ? { ref } : {}) };
+}
+
+/** The CI workflow run a `workflow_run` event follows (its id in the event payload), else undefined. */
+export function followedRunFromEnv(env: NodeJS.ProcessEnv, readFile: (file: string) => string = (f) => fs.readFileSync(f, "utf8")): number | undefined {
+    if (env.GITHUB_EVENT_NAME !== "workflow_run" || !env.GITHUB_EVENT_PATH) return undefined;
+    const event = JSON.parse(readFile(env.GITHUB_EVENT_PATH)) as { workflow_run?: { id?: unknown } };
+    const id = event.workflow_run?.id;
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 1) throw new UsageError(`${env.GITHUB_EVENT_PATH}: a workflow_run event without workflow_run.id`);
+    return id;
 }
 
 /** The stack's config file: --config-file, else the local stack's rendered copy (npm start), else Pulumi.<stack>.yaml. */
@@ -192,7 +208,10 @@ function chooseSources(args: EvidenceArgs, env: NodeJS.ProcessEnv, cwd: string):
         if (!repoText) throw new UsageError("GITHUB_TOKEN is set but the repository is unknown: pass --repo owner/name or set GITHUB_REPOSITORY");
         const repo = parseRepo(repoText, args.repo === undefined ? "GITHUB_REPOSITORY" : "--repo");
         const client = new GitHubClient({ apiUrl: env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL, token: env.GITHUB_TOKEN });
-        return { sources: githubSources(client, repo, { allowMissingAlerts: args.allowMissingAlerts, ownRunId: env.GITHUB_RUN_ID }) };
+        const followsRunId = followedRunFromEnv(env);
+        return {
+            sources: githubSources(client, repo, { allowMissingAlerts: args.allowMissingAlerts, ownRunId: env.GITHUB_RUN_ID, ...(followsRunId === undefined ? {} : { followsRunId }) }),
+        };
     }
     const inputsDir = path.resolve(cwd, args.inputs ?? path.join(".release-evidence", "inputs"));
     if (args.inputs !== undefined && !fs.existsSync(inputsDir)) throw new UsageError(`--inputs: ${inputsDir} does not exist`);
@@ -230,12 +249,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const pullRequest = args.pr ?? pullRequestFromEnv(env);
     const { sources, inputsDir } = chooseSources(args, env, cwd);
 
-    const backupRecords =
-        args.backupsFile !== undefined
-            ? parseBackupRecords(readJsonFile(args.backupsFile, "--backups-file"), args.backupsFile)
-            : parseBackupRecords(stackOutputs(args.stack, env).backups, `the ${args.stack} stack's backups output`);
-
     const notes: string[] = [];
+    // The scheduled job's records (npm run backup) beside the ones releases took (the stack's `backups` output).
+    const location = spec.databases.backups.location;
+    let scheduled: BackupRecordLike[] = [];
+    try {
+        scheduled = parseBackupRecords(readRecords(location), `${location}/${RECORDS_FILE}`);
+    } catch (error) {
+        notes.push(`the backup job's records were not read: ${(error as Error).message}`);
+    }
+    const backupRecords = [
+        ...(args.backupsFile !== undefined
+            ? parseBackupRecords(readJsonFile(args.backupsFile, "--backups-file"), args.backupsFile)
+            : parseBackupRecords(stackOutputs(args.stack, env).backups, `the ${args.stack} stack's backups output`)),
+        ...scheduled,
+    ];
+
     const staging = stagingOf(args, spec.environment, env, notes);
 
     const defaultCoverage = inputsDir === undefined ? undefined : path.join(inputsDir, "coverage-summary.json");

@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, releaseSchema, servicesSchema, type ReleaseConfig, type ServicesConfig } from "../components/config";
+import { CONFIG_NAMESPACE, environmentSchema, releaseSchema, servicesSchema, type Environment, type ReleaseConfig, type ServicesConfig } from "../components/config";
 
 export interface ReleaseCliArgs {
     stack: string;
@@ -25,11 +25,14 @@ export function parseReleaseCliArgs(argv: readonly string[], usage: string): Rel
     }
     const stack = values.get("stack");
     if (stack === undefined) throw new Error(`usage: ${usage}`);
-    let configFile = values.get("config-file");
-    // `npm start` runs the local stack from a rendered copy of Pulumi.local.yaml; releases edit that copy.
+    return { stack, service: values.get("service"), configFile: defaultConfigFile(stack, values.get("config-file")), up };
+}
+
+/** `--config-file` as given, else the local stack's rendered copy when there is one (`npm start` runs the local stack from it; releases edit it). */
+export function defaultConfigFile(stack: string, given: string | undefined): string | undefined {
+    if (given !== undefined) return given;
     const rendered = path.resolve(".pulumi-state", `Pulumi.${stack}.yaml`);
-    if (configFile === undefined && stack === "local" && fs.existsSync(rendered)) configFile = rendered;
-    return { stack, service: values.get("service"), configFile, up };
+    return stack === "local" && fs.existsSync(rendered) ? rendered : undefined;
 }
 
 /**
@@ -57,11 +60,23 @@ export function pulumiStreaming(args: ReleaseCliArgs, command: string[]): Promis
     });
 }
 
-/** The stack's services and release sections, checked by the same schemas as the program's. */
-export function readReleaseConfig(args: ReleaseCliArgs): { services: ServicesConfig; release: ReleaseConfig } {
-    const all = JSON.parse(pulumi(args, ["config", "--json"])) as Record<string, { objectValue?: unknown }>;
+/** The stack's environment, services and release sections, checked by the same schemas as the program's. */
+export function readReleaseConfig(args: ReleaseCliArgs): { environment: Environment; services: ServicesConfig; release: ReleaseConfig } {
+    const all = JSON.parse(pulumi(args, ["config", "--json"])) as Record<string, { value?: unknown; objectValue?: unknown }>;
     const section = (name: string): unknown => all[`${CONFIG_NAMESPACE}:${name}`]?.objectValue;
-    return { services: servicesSchema.parse(section("services")), release: releaseSchema.parse(section("release") ?? {}) };
+    const environment = environmentSchema.parse(all[`${CONFIG_NAMESPACE}:environment`]?.value);
+    return { environment, services: servicesSchema.parse(section("services")), release: releaseSchema.parse(section("release") ?? {}) };
+}
+
+/**
+ * The policy pack at the levels of the stack's environment (`policies/config/<environment>.json`):
+ * every \`up\` a release command runs goes through the same gates as the Deploy workflow's. The
+ * pack's floor policy refuses a config of another environment, so no laxer one can be chosen.
+ */
+export function policyPackFlags(environment: Environment, projectDir = process.cwd()): string[] {
+    const config = path.join(projectDir, "policies", "config", `${environment}.json`);
+    if (!fs.existsSync(config)) throw new Error(`no policy config for environment ${environment} (${config})`);
+    return ["--policy-pack", path.join(projectDir, "policies"), "--policy-pack-config", config];
 }
 
 /** Sets a service's weights in the stack config through `pulumi config set` (numbers stay numbers). */

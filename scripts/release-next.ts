@@ -1,13 +1,13 @@
 // `npm run release:next -- --stack X --service api`: moves green one step up the ladder in the stack config.
 import { nextWeightStep } from "../components/release/ladder";
-import { fail, parseReleaseCliArgs, pulumiStreaming, readReleaseConfig, setWeights } from "./release-cli";
+import { fail, parseReleaseCliArgs, policyPackFlags, pulumiStreaming, readReleaseConfig, setWeights } from "./release-cli";
 
 const USAGE = "npm run release:next -- --stack <stack> --service <service> [--config-file <file>] [--up]";
 
 async function main(): Promise<number> {
     const args = parseReleaseCliArgs(process.argv.slice(2), USAGE);
     if (args.service === undefined) throw new Error(`usage: ${USAGE}`);
-    const { services, release } = readReleaseConfig(args);
+    const { environment, services, release } = readReleaseConfig(args);
     const service = services[args.service];
     if (service === undefined) throw new Error(`no service ${args.service} in stack ${args.stack} (has ${Object.keys(services).join(", ")})`);
     const { blue, green } = service.weights;
@@ -20,11 +20,14 @@ async function main(): Promise<number> {
     console.log(`${args.service}: green ${green} -> ${next} %, blue ${blue} -> ${100 - next} % (ladder ${release.ladder.join(", ")})`);
     if (!args.up) {
         const file = args.configFile ? ` --config-file ${args.configFile}` : "";
-        console.log(`next: pulumi preview --diff --stack ${args.stack}${file}   then   pulumi up --stack ${args.stack}${file}`);
+        const pack = ` --policy-pack policies --policy-pack-config policies/config/${environment}.json`;
+        console.log(`next: pulumi preview --diff --stack ${args.stack}${file}${pack}   then   pulumi up --stack ${args.stack}${file}${pack}`);
         return 0;
     }
+    // With the policy pack, like every other path to an update: the gates decide, not this command.
+    const pack = policyPackFlags(environment);
     const started = process.hrtime.bigint();
-    const code = await pulumiStreaming(args, ["up", "--yes", "--diff"]);
+    const code = await pulumiStreaming(args, ["up", "--yes", "--diff", ...pack]);
     const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
     console.log(
         code === 0

@@ -36,6 +36,12 @@ async function main(): Promise<number> {
         .map((r) => r.urn);
     if (targets.length === 0) throw new Error(`stack ${args.stack} has no traffic resource for ${chosen.join(", ")} yet: nothing to roll back`);
 
+    // The emergency path: no policy pack (the gates guard what a release brings to users; holding
+    // a rollback back would keep them on the failing version), so it may touch nothing but traffic.
+    console.log(
+        `emergency rollback of ${chosen.join(", ")}: runs without the policy pack and applies only the ${targets.length} traffic resource${targets.length === 1 ? "" : "s"} ` +
+            "(weights back to blue); nothing is deployed, migrated or backed up. The next full `up` goes through every gate.",
+    );
     const code = await pulumiStreaming(args, ["up", "--yes", "--skip-preview", ...targets.flatMap((urn) => ["--target", urn])]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) {

@@ -1,5 +1,6 @@
 // Backups before migrations: the dump script per engine, and the record each backup leaves.
 import type { DatabaseEngine, TlsMode } from "../config";
+import { SCRATCH_DATABASE, tableDigestQuery } from "./backup-job";
 
 /**
  * What a backup leaves behind, as the stack output `backups` lists it for the gates (a backup
@@ -197,4 +198,22 @@ export function databaseInUseCall(target: RestoreTarget, database: string): Clie
             `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_database WHERE datname = '${database}') THEN 1 ELSE 0 END`],
         env,
     };
+}
+
+/** The client call that prints `tableDigestQuery` of one database (the restore check compares two). */
+export function digestCall(target: RestoreTarget, database: string): ClientCall {
+    const sql = tableDigestQuery(target.engine, database);
+    if (target.engine === "mariadb") return { command: "mysql", args: [...mariadbArgs(target), "--batch", "--skip-column-names", "--execute", sql], env: {} };
+    return {
+        command: "psql",
+        args: [`--host=${target.host}`, `--port=${target.port}`, `--username=${target.user}`, `--dbname=${database}`, "-AtX", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        env: clientEnv(target),
+    };
+}
+
+/** Drops a scratch database of the restore check; any other name is refused here, whatever the caller passes. */
+export function dropScratchCall(target: RestoreTarget, database: string): ClientCall {
+    if (!SCRATCH_DATABASE.test(database)) throw new Error(`refusing to drop ${JSON.stringify(database)}: only a restore check's scratch database is dropped`);
+    if (target.engine === "mariadb") return { command: "mysql", args: [...mariadbArgs(target), "--execute", `DROP DATABASE IF EXISTS \`${database}\``], env: {} };
+    return { command: "dropdb", args: [`--host=${target.host}`, `--port=${target.port}`, `--username=${target.user}`, "--if-exists", database], env: clientEnv(target) };
 }

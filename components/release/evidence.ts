@@ -30,6 +30,21 @@ export const releaseEvidenceSchema = z.strictObject({
     collectedAt: isoTime,
     /** The commit being released (`GITHUB_SHA` or `git rev-parse HEAD`). */
     commit: z.strictObject({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string().optional() }),
+    /**
+     * The GitHub Actions run that collected the evidence, as GitHub's API reported it while it ran
+     * (`GET /actions/runs/{id}`); absent outside a workflow run. Staging and production require it
+     * (gates-evidence-trusted).
+     */
+    run: z
+        .strictObject({
+            repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/),
+            id: z.number().int().min(1),
+            workflow: z.string(),
+            event: z.string(),
+            status: z.string(),
+            url: z.string().optional(),
+        })
+        .optional(),
     /** The CI status of that commit: combined status and check runs. */
     ci: z.strictObject({
         state: z.enum(CI_STATES),
@@ -37,6 +52,10 @@ export const releaseEvidenceSchema = z.strictObject({
         /** Each status or check run with its own state, for the message when the state is not success. */
         checks: z.array(z.strictObject({ name: z.string(), state: z.enum(CI_STATES), url: z.string().optional() })),
         coveragePercent: z.number().min(0).max(100).optional(),
+        /** The CI workflow run a deployment follows (`workflow_run`), as GitHub's API reports it. */
+        workflowRun: z
+            .strictObject({ id: z.number().int().min(1), name: z.string(), headSha: z.string(), conclusion: z.string().nullable(), url: z.string().optional() })
+            .optional(),
     }),
     /** Open security alerts (code scanning, Dependabot) of severity high or critical. */
     alerts: z.strictObject({
@@ -50,6 +69,8 @@ export const releaseEvidenceSchema = z.strictObject({
         pullRequest: z.number().int().optional(),
         approvals: z.number().int().min(0),
         approvers: z.array(z.string()),
+        /** Approvals that do not count, and why (not on the commit released, no write access). */
+        notCounted: z.array(z.strictObject({ login: z.string(), reason: z.string() })).optional(),
     }),
     /** The latest backup of every database of the stack (from the stack's `backups` output); time null when there is none. */
     backups: z.array(

@@ -4,7 +4,7 @@ import { guardRecordOf, parseGuardRecord } from "../cluster/guard";
 import type { PlatformSpec } from "../config";
 import { releaseEvidenceSchema, type ReleaseEvidence } from "./evidence";
 import { canonicalJson } from "./gate";
-import type { GateRequirements, ReleaseGateInputs } from "./gate-inputs";
+import type { CommitSource, GateRequirements, ReleaseGateInputs } from "./gate-inputs";
 import { deployedServiceVersions, desiredServiceVersions } from "./service-versions";
 
 /** The stack output the release records per service (index.ts exports it under this name); the gate reads the last one. */
@@ -24,6 +24,8 @@ export interface ReleaseGateContext {
     read: EvidenceRead;
     /** "" when unknown. */
     commit: string;
+    /** Where `commit` came from (components/release/gate-context.ts `releaseCommit`). */
+    commitFrom?: CommitSource;
     /** sha256 of the program's sources (index.ts and components/), "" when unknown: a rollback changes none of them. */
     programDigest?: string;
 }
@@ -114,6 +116,7 @@ export function gateInputs({ spec, context, previousServices, previousGuard, pre
         stack: context.stack,
         environment: spec.environment,
         commit: context.commit,
+        commitFrom: context.commitFrom ?? (context.commit === "" ? "none" : "git"),
         evidenceFile: context.evidenceFile,
         evidence: context.read.evidence,
         ...(context.read.evidence === null ? { evidenceProblem: context.read.problem ?? MISSING_EVIDENCE } : {}),

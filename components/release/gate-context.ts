@@ -4,16 +4,25 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultEvidenceFile, parseEvidenceText, type ReleaseGateContext } from "./gate-builder";
+import type { CommitSource } from "./gate-inputs";
 
-/** `RELEASE_COMMIT`, else `GITHUB_SHA`, else `git rev-parse HEAD` in the project directory, else "". */
-export function releaseCommit(env: NodeJS.ProcessEnv, projectDir: string): string {
-    const given = env.RELEASE_COMMIT?.trim() || env.GITHUB_SHA?.trim();
-    if (given) return given.toLowerCase();
+
+/**
+ * The commit the program runs from: `RELEASE_COMMIT` when set (an override for the local stack and
+ * tests, recorded as such), else `git rev-parse HEAD` of the project directory (the code that
+ * actually runs), else `GITHUB_SHA` (a copy of the project without `.git`), else "".
+ */
+export function releaseCommit(env: NodeJS.ProcessEnv, projectDir: string): { sha: string; from: CommitSource } {
+    const override = env.RELEASE_COMMIT?.trim();
+    if (override) return { sha: override.toLowerCase(), from: "RELEASE_COMMIT" };
     try {
-        return execFileSync("git", ["rev-parse", "HEAD"], { cwd: projectDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+        const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: projectDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+        if (head) return { sha: head, from: "git" };
     } catch {
-        return ""; // not a git checkout (e.g. a copy of the project)
+        // not a git checkout (e.g. a copy of the project)
     }
+    const fromCi = env.GITHUB_SHA?.trim();
+    return fromCi ? { sha: fromCi.toLowerCase(), from: "GITHUB_SHA" } : { sha: "", from: "none" };
 }
 
 /**
@@ -29,7 +38,8 @@ export function readReleaseGateContext(stack: string, projectDir: string, env: N
     } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`RELEASE_EVIDENCE_FILE: cannot read ${absolute}: ${(error as Error).message}`);
     }
-    return { stack, evidenceFile, read: parseEvidenceText(text, stack, evidenceFile), commit: releaseCommit(env, projectDir), programDigest: programDigest(projectDir) };
+    const commit = releaseCommit(env, projectDir);
+    return { stack, evidenceFile, read: parseEvidenceText(text, stack, evidenceFile), commit: commit.sha, commitFrom: commit.from, programDigest: programDigest(projectDir) };
 }
 
 /**

@@ -5,6 +5,9 @@ import type { GuardRecord } from "../cluster/guard";
 import type { Environment, ReleaseSpec, Weekday } from "../config";
 import type { ReleaseEvidence, ServiceVersions } from "./evidence";
 
+/** Where the program's commit came from (components/release/gate-context.ts `releaseCommit`). */
+export type CommitSource = "git" | "GITHUB_SHA" | "RELEASE_COMMIT" | "none";
+
 /** The type token the engine records (dynamic resources live under `pulumi-nodejs:dynamic/`). */
 export const RELEASE_GATE_TYPE = "pulumi-nodejs:dynamic/release:ReleaseGate";
 
@@ -23,8 +26,10 @@ export type ReleaseGatesSpec = ReleaseSpec["gates"];
 export interface ReleaseGateInputs {
     stack: string;
     environment: Environment;
-    /** The commit the program runs from (GITHUB_SHA, else `git rev-parse HEAD`); "" when unknown. */
+    /** The commit the program runs from (`git rev-parse HEAD`, else GITHUB_SHA; RELEASE_COMMIT overrides both); "" when unknown. */
     commit: string;
+    /** Where `commit` came from: an override (`RELEASE_COMMIT`) is for the local stack only. */
+    commitFrom: CommitSource;
     /** The evidence file read (project-relative or absolute). */
     evidenceFile: string;
     /** The evidence as collected; null when the file is missing or invalid (see evidenceProblem). */

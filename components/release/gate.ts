@@ -5,7 +5,7 @@ import type { ReleaseGateInputs } from "./gate-inputs";
 
 /** The top-level inputs the gate compares; `__provider` (the serialized provider) is left out. */
 export const GATE_COMPARED_KEYS: readonly (keyof ReleaseGateInputs)[] = [
-    "stack", "environment", "commit", "evidenceFile", "evidence", "evidenceProblem", "requirements", "databases", "servers", "release", "cluster",
+    "stack", "environment", "commit", "commitFrom", "evidenceFile", "evidence", "evidenceProblem", "requirements", "databases", "servers", "release", "cluster",
 ];
 
 /**

@@ -61,6 +61,11 @@ function policyConfig(): Record<string, unknown> {
         if (policy.name === "release-drain-losing-colour") settings["minDrainSeconds"] = 1;
         // The loopback servers have no host firewall; the policy's refusal is tested in test/policies/databases.test.ts.
         if (policy.name === "databases-host-firewall") settings["enforcementLevel"] = "disabled";
+        // This stack is a local one (production's levels, the local environment), its evidence comes from files of
+        // GitHub's answers and its commit from RELEASE_COMMIT: the trust policy's refusals are tested in
+        // test/policies/gates.test.ts, the collector's GitHub path in test/unit/release-evidence-github.test.ts.
+        if (policy.name === "gates-requirements-floor") settings["environment"] = "local";
+        if (policy.name === "gates-evidence-trusted") settings["enforcementLevel"] = "disabled";
         config[policy.name] = settings;
     }
     return config;
@@ -243,7 +248,8 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
         // Every policy of the pack runs at production's levels: all mandatory, but the one that only lists
         // changed commands (advisory), and the host firewall (the loopback servers have none: disabled).
         const config = policyConfig();
-        const expected = (name: string) => (name === "release-commands-changed" ? "advisory" : name === "databases-host-firewall" ? "disabled" : "mandatory");
+        const expected = (name: string) =>
+            name === "release-commands-changed" ? "advisory" : name === "databases-host-firewall" || name === "gates-evidence-trusted" ? "disabled" : "mandatory";
         expect(Object.values(config).map((c) => (c as { enforcementLevel?: string }).enforcementLevel)).toEqual(allPolicies.map((policy) => expected(policy.name)));
 
         const planned = await preview("compliant stack");
@@ -333,10 +339,15 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
         expect(await mariaQuery(PLESK_STANDIN, "SELECT User, Host FROM mysql.user WHERE User = ?", [`svc_${PREFIX}wild`])).toEqual([]);
     });
 
-    test("stale backup evidence (30 h old): gates-backups-fresh refuses it", async () => {
+    /** The next ladder step for api (10 -> 50): a change, so the gates apply to it (an unchanged stack passes them). */
+    const nextApiStep = () => ws.editConfig((config) => (api(config).weights = { blue: 50, green: 50 }));
+    const backToDeployed = () => ws.editConfig((config) => (api(config).weights = { blue: 90, green: 10 }));
+
+    test("stale backup evidence (30 h old): gates-backups-fresh refuses the next step", async () => {
         const before = await snapshot();
         const stale = hoursBefore(NOW, 30);
         collect({ ...goodEvidence, backups: backupsAt(stale) });
+        nextApiStep();
         try {
             await expectRefused(
                 "backups 30 h old",
@@ -350,6 +361,7 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
             );
         } finally {
             collect(goodEvidence);
+            backToDeployed();
         }
     });
 
@@ -368,8 +380,9 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
         }
     });
 
-    test("a red CI status: gates-ci-green refuses it", async () => {
+    test("a red CI status: gates-ci-green refuses the next step", async () => {
         const before = await snapshot();
+        nextApiStep();
         collect({
             ...goodEvidence,
             ciStatus: { state: "failure", total_count: 1, statuses: [{ context: "ci/build", state: "failure" }] },
@@ -384,6 +397,7 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
             );
         } finally {
             collect(goodEvidence);
+            backToDeployed();
         }
     });
 

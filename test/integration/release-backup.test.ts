@@ -6,7 +6,11 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parsePlatformConfig } from "../../components/config";
 import type { BackupRecord } from "../../components/release/backup";
+import { scheduledTargets } from "../../components/release/backup-job";
+import { verifyRestoreOf } from "../../scripts/backup";
+import { readStackConfig } from "../../scripts/local-secrets";
 import { freshReleaseSite, isolateRelease, localRelease, releaseCommand, tearDownLocalStack } from "../support/release-env";
 import { dropTestObjects, mariaQuery, pgQuery, PLESK_STANDIN } from "../support/servers";
 import { changingSteps, Workspace, type PreviewStep, type StackConfigMap } from "../support/workspace";
@@ -230,5 +234,52 @@ describe("backups before migrations, real CLI", () => {
         expect(changed.code).not.toBe(0);
         expect(changed.output).toContain("does not match its backup record");
         expect(await mariaQuery(PLESK_STANDIN, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [`${MAIN}_other`])).toEqual([]);
+    });
+
+    test("the scheduled backup job: every database, its records where the evidence reads them, retention, and a restore check per engine", async () => {
+        const location = `${site.runDir}/backups`;
+        const recordsFile = path.join(location, "backup-records.json");
+        // A dump of main from 40 days ago, on record: the retention (30 days) removes it, and its record with it.
+        const old = path.join(location, `plesk-${MAIN}-scheduled-20200101T000000Z.sql`);
+        fs.writeFileSync(old, "-- old dump\n", { mode: 0o600 });
+        fs.utimesSync(old, new Date(Date.now() - 40 * 86_400_000), new Date(Date.now() - 40 * 86_400_000));
+        const before = fs.existsSync(recordsFile) ? (JSON.parse(fs.readFileSync(recordsFile, "utf8")) as BackupRecord[]) : [];
+        const stale: BackupRecord = { server: "plesk", engine: "mariadb", database: MAIN, service: "scheduled", version: "scheduled", file: old, time: "2020-01-01T00:00:00Z", bytes: 12, sha256: "0".repeat(64) };
+        fs.writeFileSync(recordsFile, JSON.stringify([...before, stale]), { mode: 0o600 });
+
+        const job = await releaseCommand(ws, "backup", ["--stack", STACK, "--verify"]);
+        expect(job.code, job.output).toBe(0);
+        expect(job.output).toMatch(/2 of 2 databases backed up into .* in \d+\.\d s; \d+ backups on record \(backup-records\.json\)/);
+        expect(job.output).toMatch(new RegExp(`restore check mariadb: plesk-${MAIN}-scheduled-\\d{8}T\\d{6}Z\\.sql restored into rp_restore_check_m_\\d{8}_\\d{6}: 2 tables, rows and checksums equal to plesk/${MAIN}`));
+        expect(job.output).toMatch(new RegExp(`restore check postgresql: postgres-ext-${IDP}-scheduled-\\d{8}T\\d{6}Z\\.dump restored into rp_restore_check_p_\\d{8}_\\d{6}: 1 table, rows and checksums equal to postgres-ext/${IDP}`));
+
+        // The records: private, every file on disk as recorded, the old dump and its record gone.
+        expect(fs.statSync(recordsFile).mode & 0o777).toBe(0o600);
+        const records = JSON.parse(fs.readFileSync(recordsFile, "utf8")) as BackupRecord[];
+        expect(fs.existsSync(old)).toBe(false);
+        expect(records.map((r) => r.file)).not.toContain(old);
+        const scheduled = records.filter((r) => r.service === "scheduled");
+        expect(scheduled.map((r) => `${r.server}/${r.database}`).sort()).toEqual([`plesk/${MAIN}`, `postgres-ext/${IDP}`]);
+        for (const record of records) {
+            expect(fs.statSync(record.file).size).toBe(record.bytes);
+            expect(sha256(record.file)).toBe(record.sha256);
+        }
+        // The scratch databases are gone again.
+        expect(await mariaQuery(PLESK_STANDIN, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'rp\\_restore\\_check\\_%'")).toEqual([]);
+        expect(pgQuery("SELECT count(*) FROM pg_database WHERE datname LIKE 'rp_restore_check_%'", "postgres")).toEqual([["0"]]);
+    });
+
+    test("the restore check finds a copy that differs from its source", async () => {
+        // A row written after the dump: the check names the table and both digests, and still drops its scratch database.
+        const job = await releaseCommand(ws, "backup", ["--stack", STACK]);
+        expect(job.code, job.output).toBe(0);
+        await mariaQuery(PLESK_STANDIN, `INSERT INTO \`${MAIN}\`.notes (id, body) VALUES (99, 'after the dump')`);
+        const records = JSON.parse(fs.readFileSync(path.join(site.runDir, "backups", "backup-records.json"), "utf8")) as BackupRecord[];
+        const latest = records.filter((r) => r.database === MAIN).sort((a, b) => a.time.localeCompare(b.time)).pop();
+        expect(latest).toBeDefined();
+        const target = scheduledTargets(parsePlatformConfig(readStackConfig(ws.configFile))).find((t) => t.database === MAIN)!;
+        const password = (await ws.run(["config", "get", "release-platform:dbAdminPassword.plesk", ...ws.stackArgs()])).stdout.replace(/\n$/, "");
+        expect(() => verifyRestoreOf(latest!, target, password, new Date())).toThrow(/differs from .*: notes: source \d+ \d+, restored \d+ \d+/);
+        expect(await mariaQuery(PLESK_STANDIN, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'rp\\_restore\\_check\\_%'")).toEqual([]);
     });
 });

@@ -1,13 +1,14 @@
 // Gate policies: a release gate that passes, then one changed property per case with the exact violations of every gate policy.
 import { describe, expect, test } from "vitest";
 import type { ReleaseGateInputs } from "../../components/release/gate-inputs";
-import { gatePolicies, insideChangeWindow, nextOpening } from "../../policies/gates";
+import { changesServices, gatePolicies, insideChangeWindow, isUnchanged, nextOpening } from "../../policies/gates";
 import { allResourceViolations, AT_NOW, evidenceOf, gateArgs, hoursBefore, NOW, resourceArgs, type PolicyConfigs } from "./support";
 
 const AGAIN = "collect the evidence again (`npm run evidence -- --stack production`)";
 const NO_EVIDENCE = (policy: string, problem: string): string =>
     `${policy}: no release evidence for stack production (.release-evidence/production.json: ${problem}): run \`npm run evidence -- --stack production\`, then preview again`;
-const EVIDENCE_GATES = ["gates-evidence-current", "gates-ci-green", "gates-no-open-alerts", "gates-approvals", "gates-coverage", "gates-backups-fresh"];
+const UNTRUSTED = "gates-evidence-trusted: the release evidence is not from a workflow run: ";
+const EVIDENCE_GATES = ["gates-evidence-current", "gates-evidence-trusted", "gates-ci-green", "gates-no-open-alerts", "gates-approvals", "gates-coverage", "gates-backups-fresh"];
 
 type Change = (gate: ReleaseGateInputs) => void;
 
@@ -21,7 +22,6 @@ const windowAt = (now: string): PolicyConfigs => ({ "gates-change-window": { now
 describe("gate policies", () => {
     test.each<[string, Change, PolicyConfigs?]>([
         ["a release that meets every gate", () => {}],
-        ["a commit the program could not determine", (g) => void (g.commit = "")],
         ["evidence collected within the tolerated clock skew", (g) => void (evidenceOf(g).collectedAt = hoursBefore(-0.05))],
         ["a pending check beside a successful combined state", (g) => void evidenceOf(g).ci.checks.push({ name: "deploy-preview", state: "pending" })],
         ["as many alerts as the stack allows", (g) => {
@@ -92,7 +92,7 @@ describe("gate policies", () => {
                 g.requirements.minCoveragePercent = 0;
                 g.databases = [];
             },
-            ["gates-evidence-current", "gates-ci-green", "gates-no-open-alerts"].map((policy) => NO_EVIDENCE(policy, "missing")),
+            ["gates-evidence-current", "gates-evidence-trusted", "gates-ci-green", "gates-no-open-alerts"].map((policy) => NO_EVIDENCE(policy, "missing")),
         ],
         [
             "evidence collected for another stack",
@@ -114,6 +114,45 @@ describe("gate policies", () => {
             "evidence from the future",
             (g) => void (evidenceOf(g).collectedAt = hoursBefore(-0.5)),
             [`gates-evidence-current: the evidence claims to be collected 30 min in the future (2025-06-03T10:30:00.000Z): check the clock of the machine that collected it, then ${AGAIN}`],
+        ],
+        // gates-evidence-trusted
+        [
+            "a commit the program could not determine",
+            (g) => {
+                g.commit = "";
+                g.commitFrom = "none";
+            },
+            [`${UNTRUSTED}the program does not know its commit (no git checkout, no GITHUB_SHA): run from a checkout of the commit`],
+        ],
+        [
+            "a commit set by RELEASE_COMMIT",
+            (g) => void (g.commitFrom = "RELEASE_COMMIT"),
+            [`${UNTRUSTED}the program's commit 0123456789ab was set by RELEASE_COMMIT, an override for the local stack: run from a checkout of the commit (git HEAD)`],
+        ],
+        [
+            "evidence from files typed in outside a workflow run",
+            (g) => {
+                const evidence = evidenceOf(g);
+                evidence.ci.source = "file";
+                evidence.reviews.source = "file";
+                evidence.alerts.source = "none";
+                delete evidence.run;
+            },
+            [
+                `${UNTRUSTED}evidence.ci comes from file, not from GitHub's API; evidence.reviews comes from file, not from GitHub's API; ` +
+                    "evidence.alerts comes from none, not from GitHub's API; the evidence was not collected inside a GitHub Actions workflow run (no evidence.run)",
+            ],
+        ],
+        [
+            "a workflow run that had finished when the evidence was collected",
+            (g) => void (evidenceOf(g).run = { repository: "acme/platform", id: 7, workflow: "Deploy", event: "push", status: "completed" }),
+            [`${UNTRUSTED}workflow run 7 was completed when the evidence was collected, not in progress`],
+        ],
+        [
+            "a workflow run of another repository",
+            () => {},
+            [`${UNTRUSTED}workflow run 9001 belongs to acme/platform, not acme/release-platform`],
+            { "gates-evidence-trusted": { repository: "acme/release-platform" } },
         ],
         // gates-ci-green
         [
@@ -320,6 +359,70 @@ describe("a rollback passes every gate", () => {
     });
 });
 
+describe("what the gates apply to", () => {
+    /** The last deployment as the config asks now: nothing changes. */
+    const unchanged: Change = (g) => void (g.release.deployed = structuredClone(g.release.services));
+
+    test("an update that changes nothing passes every gate, without evidence, outside the change window", async () => {
+        const found = await gateViolations((g) => {
+            unchanged(g);
+            g.evidence = null;
+            g.evidenceProblem = "missing";
+        }, windowAt("2025-06-07T22:00:00.000Z"));
+        expect(found).toEqual([]);
+    });
+
+    test.each<[string, Change]>([
+        ["the fingerprint (a server, a firewall, the program)", (g) => void (g.release.fingerprint = { desired: "a".repeat(64), deployed: "f".repeat(64) })],
+        ["a service's weights", (g) => void (g.release.services.api = { blue: "1.0.0", green: "1.1.0", weights: { blue: 90, green: 10 } })],
+        ["a command", (g) => void (g.release.services.api = { ...g.release.services.api!, commands: { migration: "npm run migrate" } })],
+        ["a service removed", (g) => void delete g.release.services.frontend],
+    ])("a change of %s is a change: the gates apply", (_name, change) => {
+        const gate = (() => {
+            let captured: ReleaseGateInputs | undefined;
+            gateArgs((g) => {
+                unchanged(g);
+                change(g);
+                captured = g;
+            });
+            return captured!;
+        })();
+        expect(isUnchanged(gate.release)).toBe(false);
+    });
+
+    test("an infrastructure change alone meets CI, approvals and the change window, not backup freshness", async () => {
+        const infrastructure: Change = (g) => {
+            unchanged(g);
+            g.release.fingerprint = { desired: "a".repeat(64), deployed: "f".repeat(64) };
+            evidenceOf(g).backups = [];
+            evidenceOf(g).ci.state = "failure";
+            evidenceOf(g).reviews = { source: "github", pullRequest: 42, approvals: 0, approvers: [] };
+        };
+        expect(await gateViolations(infrastructure, windowAt("2025-06-06T10:00:00Z"))).toEqual([
+            `gates-ci-green: CI is failure for commit 0123456789ab: release a commit whose checks all passed, then ${AGAIN}`,
+            `gates-approvals: pull request #42 has 0 approving reviews, at least 1 needed: get it approved, then ${AGAIN}`,
+            "gates-change-window: it is fri 12:00 in Europe/Vienna, outside the change window (mon, tue, wed, thu 09:00-15:00): release when it opens (mon 09:00)",
+        ]);
+    });
+
+    test("changesServices: a version, a weight, a new service or the first deployment", () => {
+        const gate = (change: Change): ReleaseGateInputs["release"] => {
+            let captured: ReleaseGateInputs | undefined;
+            gateArgs((g) => {
+                unchanged(g);
+                change(g);
+                captured = g;
+            });
+            return captured!.release;
+        };
+        expect(changesServices(gate(() => {}))).toBe(false);
+        expect(changesServices(gate((g) => void (g.release.services.api!.green = "1.2.0")))).toBe(true);
+        expect(changesServices(gate((g) => void (g.release.services.api!.weights = { blue: 0, green: 100 })))).toBe(true);
+        expect(changesServices(gate((g) => void (g.release.services.admin = { blue: "1", green: "1", weights: { blue: 100, green: 0 } })))).toBe(true);
+        expect(changesServices(gate((g) => void (g.release.deployed = null)))).toBe(true);
+    });
+});
+
 describe("gates-requirements-floor", () => {
     const PRODUCTION_FLOOR: PolicyConfigs = {
         "gates-requirements-floor": {
@@ -344,6 +447,17 @@ describe("gates-requirements-floor", () => {
         expect(await gateViolations((g) => void (g.requirements.minApprovals = 0), {})).toEqual(
             expect.not.arrayContaining([expect.stringContaining("gates-requirements-floor")]),
         );
+    });
+
+    test("another environment's policy config (local.json on production) is refused, also in a rollback", async () => {
+        const localConfig: PolicyConfigs = { "gates-requirements-floor": { environment: "local" } };
+        const message =
+            "gates-requirements-floor: stack production is a production stack, but this policy config is for local: " +
+            "preview and update it with policies/config/production.json (`npm run preview -- --stack production`)";
+        expect(await gateViolations(() => {}, localConfig)).toEqual([message]);
+        const rollback: Change = (g) => void (g.release.services.api = { blue: "1.0.0", green: "1.1.0", weights: { blue: 100, green: 0 } });
+        expect(await gateViolations(rollback, localConfig)).toEqual([message]);
+        expect(await gateViolations(() => {}, { "gates-requirements-floor": { environment: "production" } })).toEqual([]);
     });
 
     test.each<[string, Change, string]>([

@@ -132,6 +132,7 @@ export function passingEvidence(): ReleaseEvidence {
         stack: "production",
         collectedAt: hoursBefore(0.5),
         commit: { sha: COMMIT, ref: "refs/heads/main" },
+        run: { repository: "acme/platform", id: 9001, workflow: "Deploy", event: "workflow_run", status: "in_progress" },
         ci: { state: "success", source: "github", checks: [{ name: "test", state: "success" }], coveragePercent: 86.5 },
         alerts: { source: "github", openHighCritical: 0, items: [] },
         reviews: { source: "github", pullRequest: 42, approvals: 1, approvers: ["alice"] },
@@ -156,6 +157,7 @@ export function passingGate(): ReleaseGateInputs {
         stack: "production",
         environment: "production",
         commit: COMMIT,
+        commitFrom: "git",
         evidenceFile: ".release-evidence/production.json",
         evidence: passingEvidence(),
         requirements: {

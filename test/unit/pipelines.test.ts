@@ -19,6 +19,7 @@ interface Step {
 }
 interface Job {
     name?: string;
+    if?: string;
     needs?: string | string[];
     environment?: string;
     concurrency?: { group: string; "cancel-in-progress": boolean };
@@ -46,7 +47,8 @@ const npmScriptsIn = (run: string) => [...run.matchAll(/npm run ([a-z:]+)/g)].ma
 describe("workflows", () => {
     const pr = workflow("pull-request.yml");
     const deploy = workflow("deploy.yml");
-    const allSteps = [...Object.values(pr.jobs), ...Object.values(deploy.jobs)].flatMap((job) => job.steps);
+    const ci = workflow("ci.yml");
+    const allSteps = [...Object.values(pr.jobs), ...Object.values(deploy.jobs), ...Object.values(ci.jobs)].flatMap((job) => job.steps);
 
     test("every npm script a workflow or the setup action runs exists", () => {
         const action = parseYaml(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
@@ -85,9 +87,42 @@ describe("workflows", () => {
         expect(steps[comment]?.with?.script).toContain("<!-- release-report:${stack} -->");
     });
 
+    test("CI of main measures coverage in its own test run and publishes it as the artifact the deploy reads", () => {
+        expect((parseYaml(read(".github/workflows/ci.yml")) as { name: string }).name).toBe("CI");
+        expect(ci.on).toEqual({ push: { branches: ["main"] } });
+        const steps = ci.jobs.test?.steps ?? [];
+        const tests = steps.findIndex((s) => s.run === "npm run test:coverage");
+        const upload = steps.findIndex((s) => s.uses?.startsWith("actions/upload-artifact@"));
+        expect(tests).toBeGreaterThan(-1);
+        expect(upload).toBeGreaterThan(tests);
+        expect(steps[upload]?.with).toMatchObject({ name: "coverage-summary", path: "coverage/coverage-summary.json", "if-no-files-found": "error" });
+        expect(npmScripts["test:coverage"]).toContain("--coverage");
+        expect(read("vitest.config.mts")).toMatch(/reporter: \["json-summary"/);
+    });
+
+    test("merge: deploy only after CI of the merge commit passed, with that commit, CI's result and its coverage in the evidence", () => {
+        expect(deploy.on).toEqual({ workflow_run: { workflows: ["CI"], types: ["completed"], branches: ["main"] } });
+        expect(deploy.jobs.staging?.if).toContain("github.event.workflow_run.conclusion == 'success'");
+        for (const [name, job] of Object.entries(deploy.jobs)) {
+            const steps = job.steps;
+            const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+            expect(checkout?.with?.ref, name).toBe("${{ github.event.workflow_run.head_sha }}");
+            const download = steps.findIndex((s) => s.uses?.startsWith("actions/download-artifact@"));
+            const evidence = steps.findIndex((s) => s.run?.includes("npm run evidence"));
+            expect(steps[download]?.with, name).toMatchObject({ name: "coverage-summary", path: ".release-evidence/ci", "run-id": "${{ github.event.workflow_run.id }}" });
+            expect(evidence, name).toBeGreaterThan(download);
+            expect(steps[evidence]?.run, name).toContain("--coverage .release-evidence/ci/coverage-summary.json");
+            // No commit override: the evidence and the program take the checkout's own commit.
+            expect(steps[evidence]?.run, name).not.toContain("--commit");
+            expect(JSON.stringify(job), name).not.toContain("RELEASE_COMMIT");
+        }
+        const pull = pr.jobs.preview?.steps ?? [];
+        expect(pull.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("${{ github.event.pull_request.head.sha }}");
+        expect(pull.find((s) => s.run?.includes("npm run evidence"))?.run).toContain("--coverage .release-evidence/ci/coverage-summary.json");
+    });
+
     test("merge: staging, then the production preview, then production behind its environment; each up after a preview, one at a time per stack", () => {
         const { staging, production } = deploy.jobs;
-        expect(deploy.on).toHaveProperty("push", { branches: ["main"] });
         expect(deploy.jobs["production-preview"]?.needs).toBe("staging");
         expect(production?.needs).toBe("production-preview");
         expect([staging?.environment, production?.environment]).toEqual(["staging", "production"]);

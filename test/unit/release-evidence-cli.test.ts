@@ -50,10 +50,16 @@ describe("npm run evidence, on files", () => {
             JSON.stringify({ api: { backend: "haproxy", blue: { version: "1.0.0", address: "10.0.0.1:3000", weight: 0 }, green: { version: "1.1.0", address: "10.0.0.1:3001", weight: 100 } } }),
         );
         const out = path.join(dir, "out", "local.json");
+        // The local config with a backup location of its own, where the backup job recorded mo_games.
+        const location = path.join(dir, "backups");
+        fs.mkdirSync(location);
+        const config = path.join(dir, "Pulumi.local.yaml");
+        fs.writeFileSync(config, fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8").replace("location: /tmp/release-platform/backups", `location: ${location}`));
+        fs.writeFileSync(path.join(location, "backup-records.json"), JSON.stringify([{ ...record("mariadb-ext", "mo_games", "2026-03-02T11:00:00Z"), service: "scheduled", version: "scheduled" }]));
 
         const result = evidenceCli([
             "--stack", "local",
-            "--config-file", "Pulumi.local.yaml",
+            "--config-file", config,
             "--inputs", inputs,
             "--backups-file", backups,
             "--staging-file", staging,
@@ -76,10 +82,10 @@ describe("npm run evidence, on files", () => {
             reviews: { source: "file", pullRequest: 12, approvals: 1, approvers: ["alice"] },
             staging: { stack: "staging", source: "file", services: { api: { blue: "1.0.0", green: "1.1.0", weights: { blue: 0, green: 100 } } } },
         });
-        // Every database of the local config, in its order; none of the others has a backup.
+        // Every database of the local config, in its order; the releases' and the backup job's records together; none of the others has a backup.
         expect(evidence.backups).toEqual([
             { server: "mariadb-ext", database: "mo_crm", time: null, ageHours: null },
-            { server: "mariadb-ext", database: "mo_games", time: null, ageHours: null },
+            { server: "mariadb-ext", database: "mo_games", time: "2026-03-02T11:00:00Z", ageHours: 1, file: "/b/mo_games-2026-03-02T11:00:00Z.sql" },
             { server: "plesk", database: "mo_main", time: "2026-03-02T06:00:00Z", ageHours: 6, file: "/b/mo_main-2026-03-02T06:00:00Z.sql" },
             { server: "plesk", database: "mo_votes", time: null, ageHours: null },
             { server: "postgres-ext", database: "mo_idp", time: "2026-03-02T09:00:00Z", ageHours: 3, file: "/b/mo_idp-2026-03-02T09:00:00Z.sql" },
@@ -87,8 +93,8 @@ describe("npm run evidence, on files", () => {
 
         const lines = result.stdout.trim().split("\n");
         expect(lines[0]).toBe(`release evidence for local (from files in ${inputs}) written to ${path.relative(ROOT, out)}`);
-        expect(lines.slice(1, 8).map((l) => l.trim().split(/\s+/)[0])).toEqual(["commit", "ci", "alerts", "reviews", "backups", "staging", "collected"]);
-        expect(result.stdout).toContain("backups    2 of 5 databases backed up, oldest plesk/mo_main 6.0 h; none for mariadb-ext/mo_crm, mariadb-ext/mo_games, plesk/mo_votes");
+        expect(lines.slice(1, 9).map((l) => l.trim().split(/\s+/)[0])).toEqual(["commit", "ci", "alerts", "reviews", "backups", "staging", "run", "collected"]);
+        expect(result.stdout).toContain("backups    3 of 5 databases backed up, oldest plesk/mo_main 6.0 h; none for mariadb-ext/mo_crm, plesk/mo_votes");
         expect(result.stdout).toContain("note: ");
         expect(result.stdout + fs.readFileSync(out, "utf8")).not.toContain(TOKEN);
     });

@@ -9,6 +9,8 @@ import { collectEvidence, GitHubApiError, GitHubClient, githubSources, type Evid
 const TOKEN = "ghs_test-token-0123456789abcdef";
 const SHA = "89abcdef0123456789abcdef0123456789abcdef";
 const REPO = "/repos/acme/platform";
+/** The pull request's head when it was merged as SHA. */
+const HEAD = "1".repeat(40);
 
 interface Reply {
     status?: number;
@@ -55,17 +57,20 @@ function githubRoutes(): Record<string, Reply> {
                 { number: 6, state: "open", rule: { id: "js/unused-var", severity: "note", security_severity_level: null }, tool: { name: "CodeQL" } },
             ],
         },
-        [`${REPO}/commits/${SHA}/pulls`]: { body: [{ number: 41, state: "closed", merge_commit_sha: SHA, head: { sha: "1".repeat(40) } }] },
+        [`${REPO}/commits/${SHA}/pulls`]: { body: [{ number: 41, state: "closed", merge_commit_sha: SHA, head: { sha: HEAD } }] },
+        [`${REPO}/pulls/41`]: { body: { number: 41, merged: true, merge_commit_sha: SHA, head: { sha: HEAD } } },
         [`${REPO}/pulls/41/reviews?per_page=100`]: {
             body: [
-                { id: 1, user: { login: "alice" }, state: "APPROVED", submitted_at: "2026-03-01T09:00:00Z" },
-                { id: 2, user: { login: "bob" }, state: "CHANGES_REQUESTED", submitted_at: "2026-03-01T09:30:00Z" },
+                { id: 1, user: { login: "alice" }, state: "APPROVED", submitted_at: "2026-03-01T09:00:00Z", commit_id: HEAD },
+                { id: 2, user: { login: "bob" }, state: "CHANGES_REQUESTED", submitted_at: "2026-03-01T09:30:00Z", commit_id: HEAD },
             ],
             next: [
-                { id: 3, user: { login: "bob" }, state: "APPROVED", submitted_at: "2026-03-01T10:00:00Z" },
-                { id: 4, user: { login: "carol" }, state: "COMMENTED", submitted_at: "2026-03-01T10:30:00Z" },
+                { id: 3, user: { login: "bob" }, state: "APPROVED", submitted_at: "2026-03-01T10:00:00Z", commit_id: HEAD },
+                { id: 4, user: { login: "carol" }, state: "COMMENTED", submitted_at: "2026-03-01T10:30:00Z", commit_id: HEAD },
             ],
         },
+        [`${REPO}/collaborators/alice/permission`]: { body: { permission: "write", role_name: "write" } },
+        [`${REPO}/collaborators/bob/permission`]: { body: { permission: "admin", role_name: "maintain" } },
     };
 }
 
@@ -98,9 +103,10 @@ beforeEach(() => {
     requests.length = 0;
 });
 
-function sources(options: { allowMissingAlerts?: boolean; token?: string } = {}): EvidenceSources {
+function sources(options: { allowMissingAlerts?: boolean; token?: string; ownRunId?: string; followsRunId?: number } = {}): EvidenceSources {
     const client = new GitHubClient({ apiUrl, token: options.token ?? TOKEN });
-    return githubSources(client, { owner: "acme", name: "platform" }, { allowMissingAlerts: options.allowMissingAlerts ?? false });
+    const { allowMissingAlerts = false, ownRunId, followsRunId } = options;
+    return githubSources(client, { owner: "acme", name: "platform" }, { allowMissingAlerts, ownRunId, ...(followsRunId === undefined ? {} : { followsRunId }) });
 }
 
 const collect = (s: EvidenceSources, pullRequest?: number) =>
@@ -138,9 +144,11 @@ describe("evidence from GitHub's REST API (a local server in its place)", () => 
         });
         // The pull request looked up by commit; bob approved after requesting changes, carol only commented.
         expect(evidence.reviews).toEqual({ source: "github", pullRequest: 41, approvals: 2, approvers: ["alice", "bob"] });
-        expect(notes).toEqual([]);
+        expect(evidence.run).toBeUndefined();
+        expect(notes).toEqual(["not inside a GitHub Actions run (no GITHUB_RUN_ID): no run recorded"]);
 
-        expect(requests.length).toBe(8); // status, 2 pages of check runs, 2 scanners, pulls, 2 pages of reviews
+        // status, 2 pages of check runs, 2 scanners, the commit's pulls, the pull request, 2 pages of reviews, 2 permissions
+        expect(requests.length).toBe(11);
         expect(requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
         expect(requests.every((r) => r.accept === "application/vnd.github+json")).toBe(true);
         expect(JSON.stringify(evidence)).not.toContain(TOKEN);
@@ -155,7 +163,65 @@ describe("evidence from GitHub's REST API (a local server in its place)", () => 
         routes[`${REPO}/commits/${SHA}/pulls`] = { body: [] };
         const { evidence, notes } = await collect(sources());
         expect(evidence.reviews).toEqual({ source: "github", approvals: 0, approvers: [] });
-        expect(notes).toEqual([`no pull request found for ${SHA}`]);
+        expect(notes).toContain(`no pull request found for ${SHA}`);
+    });
+
+    test("approvals count only on the merged head, and only by people with write access", async () => {
+        routes[`${REPO}/pulls/41/reviews?per_page=100`] = {
+            body: [
+                // alice approved an earlier push; the head that was merged came after it.
+                { id: 1, user: { login: "alice" }, state: "APPROVED", submitted_at: "2026-03-01T09:00:00Z", commit_id: "2".repeat(40) },
+                { id: 2, user: { login: "bob" }, state: "APPROVED", submitted_at: "2026-03-01T09:30:00Z", commit_id: HEAD },
+                // dave may only read; eve is no collaborator (any more).
+                { id: 3, user: { login: "dave" }, state: "APPROVED", submitted_at: "2026-03-01T10:00:00Z", commit_id: HEAD },
+                { id: 4, user: { login: "eve" }, state: "APPROVED", submitted_at: "2026-03-01T10:30:00Z", commit_id: HEAD },
+            ],
+        };
+        routes[`${REPO}/collaborators/dave/permission`] = { body: { permission: "read", role_name: "triage" } };
+        const { evidence, notes } = await collect(sources());
+        expect(evidence.reviews).toEqual({
+            source: "github",
+            pullRequest: 41,
+            approvals: 1,
+            approvers: ["bob"],
+            notCounted: [
+                { login: "alice", reason: "approved 222222222222, not the head 111111111111 that was merged" },
+                { login: "dave", reason: "has triage access to the repository, not write" },
+                { login: "eve", reason: "has none access to the repository, not write" },
+            ],
+        });
+        expect(notes).toContain("approval by alice not counted: approved 222222222222, not the head 111111111111 that was merged");
+        // alice's permission is never asked: her approval is out on the commit already.
+        expect(requests.map((r) => r.url)).not.toContain(`/api/v3${REPO}/collaborators/alice/permission`);
+    });
+
+    test("a pull request given that is not the commit's own counts no approval", async () => {
+        routes[`${REPO}/pulls/7`] = { body: { number: 7, merged: true, merge_commit_sha: "3".repeat(40), head: { sha: "4".repeat(40) } } };
+        const { evidence, notes } = await collect(sources(), 7);
+        expect(evidence.reviews).toEqual({ source: "github", pullRequest: 7, approvals: 0, approvers: [] });
+        expect(notes).toContain(`pull request #7 neither has ${SHA} as its head nor was merged as it: its reviews do not count for this commit`);
+    });
+
+    test("inside a workflow run: the run as GitHub reports it, and the CI run a deployment follows", async () => {
+        routes[`${REPO}/actions/runs/9001`] = {
+            body: { id: 9001, name: "Deploy", event: "workflow_run", status: "in_progress", conclusion: null, head_sha: SHA, html_url: "https://gh/runs/9001", repository: { full_name: "acme/platform" } },
+        };
+        routes[`${REPO}/actions/runs/8000`] = {
+            body: { id: 8000, name: "CI", event: "push", status: "completed", conclusion: "success", head_sha: SHA, html_url: "https://gh/runs/8000" },
+        };
+        const { evidence } = await collect(sources({ ownRunId: "9001", followsRunId: 8000 }));
+        expect(evidence.run).toEqual({ repository: "acme/platform", id: 9001, workflow: "Deploy", event: "workflow_run", status: "in_progress", url: "https://gh/runs/9001" });
+        expect(evidence.ci.workflowRun).toEqual({ id: 8000, name: "CI", headSha: SHA, conclusion: "success", url: "https://gh/runs/8000" });
+        expect(evidence.ci.checks).toContainEqual({ name: "workflow CI (run 8000)", state: "success", url: "https://gh/runs/8000" });
+        expect(evidence.ci.state).toBe("success");
+
+        // A CI run that failed, or ran for another commit, fails CI.
+        routes[`${REPO}/actions/runs/8000`] = { body: { id: 8000, name: "CI", status: "completed", conclusion: "failure", head_sha: SHA } };
+        expect((await collect(sources({ ownRunId: "9001", followsRunId: 8000 }))).evidence.ci.state).toBe("failure");
+        routes[`${REPO}/actions/runs/8000`] = { body: { id: 8000, name: "CI", status: "completed", conclusion: "success", head_sha: "5".repeat(40) } };
+        const other = await collect(sources({ ownRunId: "9001", followsRunId: 8000 }));
+        expect(other.evidence.ci.state).toBe("failure");
+        expect(other.notes).toContain(`workflow run 8000 ran for ${"5".repeat(40)}, not ${SHA}`);
     });
 
     test("a failing check run and one still running: failure wins", async () => {
@@ -180,7 +246,7 @@ describe("evidence from GitHub's REST API (a local server in its place)", () => 
         routes[`${REPO}/code-scanning/alerts?state=open&per_page=100`] = { status: 404, body: { message: "no analysis found" } };
         const one = await collect(sources({ allowMissingAlerts: true }));
         expect(one.evidence.alerts).toMatchObject({ source: "github", openHighCritical: 1 });
-        expect(one.notes).toEqual(["code scanning alerts not available (404: no analysis found); left out (--allow-missing-alerts)"]);
+        expect(one.notes).toContain("code scanning alerts not available (404: no analysis found); left out (--allow-missing-alerts)");
 
         routes[`${REPO}/dependabot/alerts?state=open&severity=high,critical&per_page=100`] = { status: 403, body: { message: "Dependabot alerts are disabled for this repository." } };
         const none = await collect(sources({ allowMissingAlerts: true }));

@@ -267,7 +267,7 @@ describe("summary, coverage, repo and paging helpers", () => {
             staging: { stack: "staging", source: "stack", services: { api: { blue: "1.0.0", green: "1.1.0", weights: { blue: 0, green: 100 } } } },
         });
         const lines = evidenceSummary(evidence);
-        expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["commit", "ci", "alerts", "reviews", "backups", "staging", "collected"]);
+        expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["commit", "ci", "alerts", "reviews", "backups", "staging", "run", "collected"]);
         expect(lines[4]).toBe("backups    1 of 2 databases backed up, oldest plesk/mo_main 24.0 h; none for plesk/mo_votes");
         expect(lines[5]).toBe("staging    staging (stack): api blue 1.0.0 (0 %) green 1.1.0 (100 %)");
     });

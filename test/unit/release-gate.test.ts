@@ -217,7 +217,7 @@ describe("the evidence file as the program reads it", () => {
         fs.writeFileSync(path.join(dir, ".release-evidence", "production.json"), text(evidence()));
         fs.writeFileSync(path.join(dir, "other.json"), text(evidence((e) => (e.collectedAt = "2026-03-03T00:00:00Z"))));
         const byDefault = readReleaseGateContext("production", dir, { RELEASE_COMMIT: SHA });
-        expect(byDefault).toEqual({ stack: "production", evidenceFile: ".release-evidence/production.json", read: { evidence: evidence() }, commit: SHA, programDigest: programDigest(dir) });
+        expect(byDefault).toEqual({ stack: "production", evidenceFile: ".release-evidence/production.json", read: { evidence: evidence() }, commit: SHA, commitFrom: "RELEASE_COMMIT", programDigest: programDigest(dir) });
         const fromEnv = readReleaseGateContext("production", dir, { RELEASE_COMMIT: SHA, RELEASE_EVIDENCE_FILE: "other.json" });
         expect(fromEnv.read.evidence?.collectedAt).toBe("2026-03-03T00:00:00Z");
         expect(readReleaseGateContext("staging", dir, { RELEASE_COMMIT: SHA }).read.problem).toBe("missing");
@@ -248,15 +248,16 @@ describe("the evidence file as the program reads it", () => {
         expect(releaseFingerprint(spec, "another program")).not.toBe(base);
     });
 
-    test("the commit: RELEASE_COMMIT, else GITHUB_SHA, else git HEAD, else empty", () => {
+    test("the commit: RELEASE_COMMIT (recorded as the override it is), else git HEAD, else GITHUB_SHA, else empty", () => {
         const outside = tempDir();
-        expect(releaseCommit({ RELEASE_COMMIT: SHA.toUpperCase(), GITHUB_SHA: "f".repeat(40) }, outside)).toBe(SHA);
-        expect(releaseCommit({ GITHUB_SHA: "f".repeat(40) }, outside)).toBe("f".repeat(40));
-        expect(releaseCommit({}, outside)).toBe("");
+        expect(releaseCommit({ RELEASE_COMMIT: SHA.toUpperCase(), GITHUB_SHA: "f".repeat(40) }, outside)).toEqual({ sha: SHA, from: "RELEASE_COMMIT" });
+        expect(releaseCommit({ GITHUB_SHA: "f".repeat(40) }, outside)).toEqual({ sha: "f".repeat(40), from: "GITHUB_SHA" });
+        expect(releaseCommit({}, outside)).toEqual({ sha: "", from: "none" });
         const repo = tempDir();
         const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo, encoding: "utf8" }).trim();
         git("init", "-q");
         git("commit", "-q", "--allow-empty", "-m", "x");
-        expect(releaseCommit({}, repo)).toBe(git("rev-parse", "HEAD"));
+        // The checkout's own commit wins over GITHUB_SHA (a workflow_run's GITHUB_SHA is the branch tip, not what was checked out).
+        expect(releaseCommit({ GITHUB_SHA: "f".repeat(40) }, repo)).toEqual({ sha: git("rev-parse", "HEAD"), from: "git" });
     });
 });

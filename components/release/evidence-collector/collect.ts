@@ -30,11 +30,13 @@ export async function collectEvidence(input: CollectInput): Promise<CollectedEvi
     const ci = await input.sources.ci(input.commit.sha);
     const alerts = await input.sources.alerts();
     const reviews = await input.sources.reviews(input.commit.sha, input.pullRequest);
+    const run = await input.sources.run();
     const draft: ReleaseEvidence = {
         format: EVIDENCE_FORMAT,
         stack: input.stack,
         collectedAt: input.now.toISOString(),
         commit: { sha: input.commit.sha, ...(input.commit.ref ? { ref: input.commit.ref } : {}) },
+        ...(run.value ? { run: run.value } : {}),
         ci: { ...ci.value, ...(input.coveragePercent === undefined ? {} : { coveragePercent: input.coveragePercent }) },
         alerts: alerts.value,
         reviews: reviews.value,
@@ -46,7 +48,7 @@ export async function collectEvidence(input: CollectInput): Promise<CollectedEvi
         const lines = parsed.error.issues.map((issue) => `evidence.${issue.path.map(String).join(".")}: ${issue.message}`);
         throw new Error(["the collected evidence does not match the release evidence schema:", ...lines].join("\n"));
     }
-    return { evidence: parsed.data, notes: [...ci.notes, ...alerts.notes, ...reviews.notes] };
+    return { evidence: parsed.data, notes: [...ci.notes, ...alerts.notes, ...reviews.notes, ...run.notes] };
 }
 
 /** The staging stack's `services` output as evidence. */
@@ -86,6 +88,7 @@ export function evidenceSummary(evidence: ReleaseEvidence): string[] {
             (oldest ? `, oldest ${oldest.server}/${oldest.database} ${hours(oldest.ageHours ?? 0)}` : "") +
             (without.length > 0 ? `; none for ${without.join(", ")}` : ""),
         `staging    ${staging === null ? "none" : `${staging.stack} (${staging.source}): ${services.join("; ") || "no services"}`}`,
+        `run        ${evidence.run ? `${evidence.run.repository} ${evidence.run.workflow} run ${evidence.run.id} (${evidence.run.event}, ${evidence.run.status})` : "none (not collected in a workflow run)"}`,
         `collected  ${evidence.collectedAt}`,
     ];
 }

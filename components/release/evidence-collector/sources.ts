@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ReleaseEvidence } from "../evidence";
 import { codeScanningAlertItems, dependabotAlertItems, type AlertItem, type GitHubCodeScanningAlert, type GitHubDependabotAlert } from "./alerts";
-import { ciChecks, reduceCiState, type GitHubCheckRuns, type GitHubCombinedStatus } from "./ci";
+import { checkRunState, ciChecks, reduceCiState, type GitHubCheckRuns, type GitHubCombinedStatus } from "./ci";
 import { GitHubApiError, type GitHubClient, type GitHubRepo } from "./github";
-import { approversOf, type GitHubReview } from "./reviews";
+import { approversOf, countApprovals, type GitHubPermission, type GitHubReview } from "./reviews";
 
 /** A piece of evidence, and what the person collecting it should know about how it was found. */
 export interface Sourced<T> {
@@ -16,6 +16,7 @@ export interface Sourced<T> {
 export type CiEvidence = Omit<ReleaseEvidence["ci"], "coveragePercent">;
 export type AlertsEvidence = ReleaseEvidence["alerts"];
 export type ReviewsEvidence = ReleaseEvidence["reviews"];
+export type RunEvidence = NonNullable<ReleaseEvidence["run"]>;
 
 export interface EvidenceSources {
     /** Where the commit's evidence comes from, for the summary. */
@@ -24,6 +25,8 @@ export interface EvidenceSources {
     alerts(): Promise<Sourced<AlertsEvidence>>;
     /** `pullRequest`: the pull request that brought the commit, when known; GitHub can look it up. */
     reviews(sha: string, pullRequest: number | undefined): Promise<Sourced<ReviewsEvidence>>;
+    /** The workflow run collecting the evidence, as GitHub reports it; undefined outside one. */
+    run(): Promise<Sourced<RunEvidence | undefined>>;
 }
 
 /** The file names of the offline source, in GitHub's response shapes. */
@@ -52,8 +55,30 @@ export function pullRequestOfCommit(pulls: readonly GitHubPull[], sha: string): 
 export interface GitHubSourceOptions {
     /** Record the alerts without a scanner that is not enabled (403/404), instead of failing. */
     allowMissingAlerts: boolean;
-    /** GITHUB_RUN_ID of the workflow run collecting the evidence: its own jobs are not the commit's CI (see `ciChecks`). */
+    /** GITHUB_RUN_ID of the workflow run collecting the evidence: its own jobs are not the commit's CI (see `ciChecks`); recorded as `run`. */
     ownRunId?: string;
+    /** The id of the CI workflow run a deployment follows (the `workflow_run` event's run): recorded with its conclusion. */
+    followsRunId?: number;
+}
+
+/** `GET /repos/{owner}/{repo}/actions/runs/{id}`, the fields read here. */
+interface GitHubWorkflowRun {
+    id?: number;
+    name?: string | null;
+    event?: string;
+    status?: string | null;
+    conclusion?: string | null;
+    head_sha?: string;
+    html_url?: string;
+    repository?: { full_name?: string } | null;
+}
+
+/** A pull request as `GET /repos/{owner}/{repo}/pulls/{n}` answers it, the fields read here. */
+interface GitHubPullDetail {
+    number?: number;
+    merged?: boolean;
+    merge_commit_sha?: string | null;
+    head?: { sha?: string } | null;
 }
 
 export function githubSources(client: GitHubClient, repo: GitHubRepo, options: GitHubSourceOptions): EvidenceSources {
@@ -86,7 +111,39 @@ export function githubSources(client: GitHubClient, repo: GitHubRepo, options: G
                 (page) => (page as GitHubCheckRuns).check_runs ?? [],
             );
             const checks = ciChecks(status, { check_runs: runs }, options.ownRunId);
-            return { value: { state: reduceCiState(checks), source: "github", checks }, notes: [] };
+            const notes: string[] = [];
+            let workflowRun: CiEvidence["workflowRun"];
+            if (options.followsRunId !== undefined) {
+                // The CI run this deployment follows: finished, successful, and for this very commit.
+                const followed = await client.get<GitHubWorkflowRun>(`${base}/actions/runs/${options.followsRunId}`);
+                workflowRun = {
+                    id: options.followsRunId,
+                    name: followed.name ?? "(unnamed workflow)",
+                    headSha: followed.head_sha ?? "",
+                    conclusion: followed.conclusion ?? null,
+                    ...(followed.html_url ? { url: followed.html_url } : {}),
+                };
+                const state = followed.head_sha !== sha ? "failure" : checkRunState(followed.status ?? undefined, followed.conclusion);
+                if (followed.head_sha !== sha) notes.push(`workflow run ${options.followsRunId} ran for ${followed.head_sha ?? "?"}, not ${sha}`);
+                checks.push({ name: `workflow ${workflowRun.name} (run ${options.followsRunId})`, state, ...(followed.html_url ? { url: followed.html_url } : {}) });
+            }
+            return { value: { state: reduceCiState(checks), source: "github", checks, ...(workflowRun ? { workflowRun } : {}) }, notes };
+        },
+
+        async run() {
+            if (options.ownRunId === undefined || options.ownRunId === "") return { value: undefined, notes: ["not inside a GitHub Actions run (no GITHUB_RUN_ID): no run recorded"] };
+            const own = await client.get<GitHubWorkflowRun>(`${base}/actions/runs/${encodeURIComponent(options.ownRunId)}`);
+            return {
+                value: {
+                    repository: own.repository?.full_name ?? `${repo.owner}/${repo.name}`,
+                    id: own.id ?? Number(options.ownRunId),
+                    workflow: own.name ?? "(unnamed workflow)",
+                    event: own.event ?? "unknown",
+                    status: own.status ?? "unknown",
+                    ...(own.html_url ? { url: own.html_url } : {}),
+                },
+                notes: [],
+            };
         },
 
         async alerts() {
@@ -102,8 +159,35 @@ export function githubSources(client: GitHubClient, repo: GitHubRepo, options: G
                 number = pullRequestOfCommit(await client.get<GitHubPull[]>(`${base}/commits/${sha}/pulls`), sha);
                 if (number === undefined) return { value: { source: "github", approvals: 0, approvers: [] }, notes: [`no pull request found for ${sha}`] };
             }
-            const approvers = approversOf(await client.list<GitHubReview>(`${base}/pulls/${number}/reviews?per_page=100`));
-            return { value: { source: "github", pullRequest: number, approvals: approvers.length, approvers }, notes: [] };
+            // The pull request must be the commit's own: headed by it, or merged as it.
+            const pull = await client.get<GitHubPullDetail>(`${base}/pulls/${number}`);
+            const head = pull.head?.sha ?? "";
+            if (head !== sha && pull.merge_commit_sha !== sha) {
+                return {
+                    value: { source: "github", pullRequest: number, approvals: 0, approvers: [] },
+                    notes: [`pull request #${number} neither has ${sha} as its head nor was merged as it: its reviews do not count for this commit`],
+                };
+            }
+            const reviews = await client.list<GitHubReview>(`${base}/pulls/${number}/reviews?per_page=100`);
+            const counted = await countApprovals(reviews, head, async (login) => {
+                try {
+                    return await client.get<GitHubPermission>(`${base}/collaborators/${encodeURIComponent(login)}/permission`);
+                } catch (error) {
+                    // Not a collaborator (any more): no access.
+                    if (error instanceof GitHubApiError && error.status === 404) return { permission: "none" };
+                    throw error;
+                }
+            });
+            return {
+                value: {
+                    source: "github",
+                    pullRequest: number,
+                    approvals: counted.approvers.length,
+                    approvers: counted.approvers,
+                    ...(counted.notCounted.length > 0 ? { notCounted: counted.notCounted } : {}),
+                },
+                notes: counted.notCounted.map((n) => `approval by ${n.login} not counted: ${n.reason}`),
+            };
         },
     };
 }
@@ -173,6 +257,10 @@ export function fileSources(dir: string): EvidenceSources {
                 ...(codeScanning === undefined ? [missing(EVIDENCE_INPUT_FILES.codeScanningAlerts)] : []),
             ];
             return { value: alertsEvidence("file", dependabot, codeScanning), notes };
+        },
+
+        async run() {
+            return { value: undefined, notes: [] };
         },
 
         async reviews(_sha, pullRequest) {
