@@ -4,6 +4,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { CONFIG_NAMESPACE, databasesSchema } from "../components/config";
 import { databaseInUseCall, restorePlan, type BackupRecord, type RestoreTarget } from "../components/release/backup";
+import { RECORDS_FILE } from "../components/release/backup-job";
+import { readRecords } from "./backup";
 import { runClient } from "./db-client";
 import { fail, pulumi } from "./release-cli";
 
@@ -24,18 +26,23 @@ function main(): void {
     const args = { stack, service: undefined, configFile: option(argv, "config-file"), up: false };
     if (stack === "local" && process.env.PULUMI_CONFIG_PASSPHRASE === undefined) process.env.PULUMI_CONFIG_PASSPHRASE = "local-stack";
 
-    // The record says what the file is; a file that changed since the backup is not restored.
-    const records = JSON.parse(pulumi(args, ["stack", "output", "backups", "--json"])) as BackupRecord[];
+    const all = JSON.parse(pulumi(args, ["config", "--json"])) as Record<string, { objectValue?: unknown }>;
+    const fleet = databasesSchema.parse(all[`${CONFIG_NAMESPACE}:databases`]?.objectValue);
+
+    // The record says what the file is; a file that changed since the backup is not restored. A
+    // release's backups are in the stack's `backups` output, the backup job's in its records file.
+    const released = JSON.parse(pulumi(args, ["stack", "output", "backups", "--json"])) as BackupRecord[] | null;
+    const records = [...(released ?? []), ...readRecords(fleet.backups.location)];
     const record = records.find((r) => r.file === file);
-    if (record === undefined) throw new Error(`${file} is not a backup of stack ${stack} (its output \`backups\` lists ${records.length} files)`);
+    if (record === undefined) {
+        throw new Error(`${file} is not a backup of stack ${stack} (its output \`backups\` and ${fleet.backups.location}/${RECORDS_FILE} list ${records.length} files)`);
+    }
     const content = fs.readFileSync(file);
     const sha256 = crypto.createHash("sha256").update(content).digest("hex");
     if (content.length !== record.bytes || sha256 !== record.sha256) {
         throw new Error(`${file} does not match its backup record (${content.length} bytes, sha256 ${sha256}; recorded ${record.bytes} bytes, ${record.sha256}): refusing to restore`);
     }
 
-    const all = JSON.parse(pulumi(args, ["config", "--json"])) as Record<string, { objectValue?: unknown }>;
-    const fleet = databasesSchema.parse(all[`${CONFIG_NAMESPACE}:databases`]?.objectValue);
     const server = fleet.servers[record.server];
     if (server === undefined) throw new Error(`the backup's server ${record.server} is not in stack ${stack}'s config`);
     const password = pulumi(args, ["config", "get", `${CONFIG_NAMESPACE}:dbAdminPassword.${record.server}`]).replace(/\n$/, "");

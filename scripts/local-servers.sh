@@ -341,7 +341,7 @@ status() {
 }
 
 case "${1:-start}" in
-  start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd; ensure_server_cert pve-emulator root ;;
+  start) start_postgres; start_mariadb_system; start_mariadb_ext; start_sshd; ensure_server_cert pve-emulator root; ensure_server_cert github-standin root ;;
   status) status ;;
   ca-file) echo "$CA_FILE" ;;
   host-key) cut -d' ' -f1,2 "$SSHD_DIR/ssh_host_ed25519_key.pub" ;;

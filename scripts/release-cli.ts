@@ -69,13 +69,15 @@ export function readReleaseConfig(args: ReleaseCliArgs): { environment: Environm
 }
 
 /**
- * The policy pack at the levels of the stack's environment (`policies/config/<environment>.json`):
- * every \`up\` a release command runs goes through the same gates as the Deploy workflow's. The
- * pack's floor policy refuses a config of another environment, so no laxer one can be chosen.
+ * The policy pack at the stack's levels: `policies/config/<stack>.json` as `npm run preview` and
+ * the workflows take it, else the one of the stack's environment. Every \`up\` a release command
+ * runs goes through the same gates as the Deploy workflow's; the pack's floor policy refuses a
+ * config written for another environment, so no laxer one can be passed.
  */
-export function policyPackFlags(environment: Environment, projectDir = process.cwd()): string[] {
-    const config = path.join(projectDir, "policies", "config", `${environment}.json`);
-    if (!fs.existsSync(config)) throw new Error(`no policy config for environment ${environment} (${config})`);
+export function policyPackFlags(stack: string, environment: Environment, projectDir = process.cwd()): string[] {
+    const byStack = path.join(projectDir, "policies", "config", `${stack}.json`);
+    const config = fs.existsSync(byStack) ? byStack : path.join(projectDir, "policies", "config", `${environment}.json`);
+    if (!fs.existsSync(config)) throw new Error(`no policy config for stack ${stack} or environment ${environment} (${byStack})`);
     return ["--policy-pack", path.join(projectDir, "policies"), "--policy-pack-config", config];
 }
 

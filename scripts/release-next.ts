@@ -1,4 +1,5 @@
 // `npm run release:next -- --stack X --service api`: moves green one step up the ladder in the stack config.
+import * as path from "node:path";
 import { nextWeightStep } from "../components/release/ladder";
 import { fail, parseReleaseCliArgs, policyPackFlags, pulumiStreaming, readReleaseConfig, setWeights } from "./release-cli";
 
@@ -20,12 +21,12 @@ async function main(): Promise<number> {
     console.log(`${args.service}: green ${green} -> ${next} %, blue ${blue} -> ${100 - next} % (ladder ${release.ladder.join(", ")})`);
     if (!args.up) {
         const file = args.configFile ? ` --config-file ${args.configFile}` : "";
-        const pack = ` --policy-pack policies --policy-pack-config policies/config/${environment}.json`;
+        const pack = ` ${policyPackFlags(args.stack, environment).map((flag) => path.relative(process.cwd(), flag) || flag).join(" ")}`;
         console.log(`next: pulumi preview --diff --stack ${args.stack}${file}${pack}   then   pulumi up --stack ${args.stack}${file}${pack}`);
         return 0;
     }
     // With the policy pack, like every other path to an update: the gates decide, not this command.
-    const pack = policyPackFlags(environment);
+    const pack = policyPackFlags(args.stack, environment);
     const started = process.hrtime.bigint();
     const code = await pulumiStreaming(args, ["up", "--yes", "--diff", ...pack]);
     const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);

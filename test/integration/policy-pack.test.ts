@@ -13,7 +13,7 @@ import { collectWorkspaceEvidence, type BackupRecordInput, type EvidenceInputs, 
 import { freshReleaseSite, haproxyWeights, isolateRelease, localRelease, type IsolatedRelease, tearDownLocalStack } from "../support/release-env";
 import { dropTestObjects, mariaQuery, PLESK_STANDIN } from "../support/servers";
 import { PROJECT_ROOT, Workspace, type CliResult, type StackConfigMap } from "../support/workspace";
-import { prefixDatabaseNames } from "../support/stack-config";
+import { prefixDatabaseNames, useProductionGates } from "../support/stack-config";
 
 /** Test databases and users get their own names (mo_it6_*, svc_it6_*), so a local stack of `npm start` is never touched. */
 const PREFIX = "it6_";
@@ -37,16 +37,8 @@ const hoursBefore = (iso: string, hours: number) => new Date(Date.parse(iso) - h
 /** The local stack with production's release gates, its databases renamed with the prefix, its release on its own ports. */
 function prepareConfig(config: StackConfigMap, runDir: string, portBase: number): IsolatedRelease {
     prefixDatabaseNames(config, PREFIX);
-    const release = config["release-platform:release"] as { gates: Record<string, unknown> };
     // Pulumi.production.yaml's gates; the local stack's drain (1 s) stays, and the policy config allows it.
-    release.gates = {
-        maxBackupAgeHours: 24,
-        minApprovals: 1,
-        maxOpenHighCriticalAlerts: 0,
-        minCoveragePercent: 80,
-        requireStagingFirst: true,
-        changeWindow: { days: ["mon", "tue", "wed", "thu"], start: "09:00", end: "15:00", timezone: "Europe/Vienna" },
-    };
+    useProductionGates(config);
     return isolateRelease(config, runDir, portBase);
 }
 

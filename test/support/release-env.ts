@@ -101,7 +101,7 @@ export interface ScriptResult {
 }
 
 /** Runs one of our release commands (scripts/<name>.ts) in the workspace, with its backend and passphrase. */
-export function releaseCommand(ws: Workspace, script: "release-next" | "rollback" | "db-restore" | "backup", args: string[]): Promise<ScriptResult> {
+export function releaseCommand(ws: Workspace, script: "release-next" | "rollback" | "db-restore" | "backup" | "evidence", args: string[]): Promise<ScriptResult> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args], {

@@ -1,5 +1,13 @@
 // Edits of a stack's raw `config:` map that several integration tests make before their stack exists.
-import type { StackConfigMap } from "./workspace";
+import * as path from "node:path";
+import { readStackConfig } from "../../scripts/local-secrets";
+import { PROJECT_ROOT, type StackConfigMap } from "./workspace";
+
+/** Gives the stack production's release gates (`release.gates` of Pulumi.production.yaml, as committed). */
+export function useProductionGates(config: StackConfigMap): void {
+    const production = readStackConfig(path.join(PROJECT_ROOT, "Pulumi.production.yaml")) as { release: { gates: Record<string, unknown> } };
+    (config["release-platform:release"] as { gates: Record<string, unknown> }).gates = structuredClone(production.release.gates);
+}
 
 interface RawDatabaseServer {
     engine?: string;

@@ -141,6 +141,82 @@ describe("workflows", () => {
     });
 });
 
+/** A systemd unit file as `section -> key -> values` (a key may repeat). */
+function systemdUnit(text: string): Record<string, Record<string, string[]>> {
+    const unit: Record<string, Record<string, string[]>> = {};
+    let section = "";
+    for (const line of text.split("\n").map((l) => l.trim())) {
+        if (line === "" || line.startsWith("#")) continue;
+        const header = /^\[(.+)\]$/.exec(line);
+        if (header) {
+            section = header[1] ?? "";
+            unit[section] = {};
+            continue;
+        }
+        const at = line.indexOf("=");
+        const key = line.slice(0, at);
+        ((unit[section] ??= {})[key] ??= []).push(line.slice(at + 1));
+    }
+    return unit;
+}
+
+describe("CODEOWNERS", () => {
+    /** The owners GitHub asks for a file: the last matching pattern wins (a subset of gitignore syntax, as used here). */
+    const owners = (file: string): string[] => {
+        let found: string[] = [];
+        for (const line of read(".github/CODEOWNERS").split("\n").map((l) => l.trim())) {
+            if (line === "" || line.startsWith("#")) continue;
+            const [pattern = "", ...who] = line.split(/\s+/);
+            const anchored = pattern.startsWith("/") ? pattern.slice(1) : pattern;
+            const regex = new RegExp(`^${anchored.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}${anchored.endsWith("/") ? "" : "$"}`);
+            if (pattern === "*" || regex.test(file)) found = who;
+        }
+        return found;
+    };
+
+    test("the release approvers own the stack files, the policies, the workflows and the release gate", () => {
+        for (const file of [
+            "Pulumi.production.yaml",
+            "Pulumi.staging.yaml",
+            "policies/gates.ts",
+            "policies/config/production.json",
+            ".github/workflows/deploy.yml",
+            ".github/CODEOWNERS",
+            "deployments/backup/release-platform-backup@.timer",
+            "components/release/gate.ts",
+        ]) {
+            expect(owners(file), file).toEqual(["@acme/release-approvers"]);
+        }
+        expect(owners("README.md")).toEqual(["@acme/platform-team"]);
+    });
+});
+
+describe("the scheduled backup job's systemd units", () => {
+    const service = systemdUnit(read("deployments/backup/release-platform-backup@.service"));
+    const timer = systemdUnit(read("deployments/backup/release-platform-backup@.timer"));
+
+    test("the service runs the npm script for its stack, with the restore check, from an environment file of its own", () => {
+        const exec = service.Service?.ExecStart?.[0] ?? "";
+        expect(exec).toBe("/usr/bin/env npm run backup -- --stack %i --verify");
+        expect(npmScriptsIn(exec).every((name) => npmScripts[name] !== undefined)).toBe(true);
+        expect(service.Service).toMatchObject({ Type: ["oneshot"], EnvironmentFile: ["/etc/release-platform/%i.env"], UMask: ["0077"], NoNewPrivileges: ["yes"] });
+        // The production backup location is writable, and it is the one the production stack names.
+        expect(service.Service?.ReadWritePaths?.[0]).toContain("/var/backups/release-platform");
+        expect(read("components/config/schema.ts")).toContain('location: absolutePath.default("/var/backups/release-platform")');
+    });
+
+    test("the timer fires every night, catches up a missed run, and leaves backups younger than production's limit when its window opens", () => {
+        expect(timer.Timer).toMatchObject({ OnCalendar: ["*-*-* 02:30:00"], Persistent: ["true"], RandomizedDelaySec: ["15m"] });
+        expect(timer.Install?.WantedBy).toEqual(["timers.target"]);
+        // From 02:45 at the latest to the end of the window (15:00) is 12.25 h, inside 24 h.
+        const production = JSON.parse(read("policies/config/production.json")) as Record<string, { maxBackupAgeHours?: number; changeWindow?: { end: string } }>;
+        const floor = production["gates-requirements-floor"];
+        expect(floor?.maxBackupAgeHours).toBe(24);
+        const [hours = 0, minutes = 0] = (floor?.changeWindow?.end ?? "").split(":").map(Number);
+        expect(hours + minutes / 60 - (2.5 + 0.25)).toBeLessThan(24);
+    });
+});
+
 describe("deployment settings against the repository", () => {
     test("the pre-run commands are npm scripts that exist", () => {
         const scripts = preRunCommands("org", "staging").flatMap(npmScriptsIn);

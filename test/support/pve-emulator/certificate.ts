@@ -14,13 +14,24 @@ export interface SelfSignedCertificate {
  * makes `pve-emulator.crt`/`.key` beside the CA), so the provider verifies it as it would a real
  * cluster's; else a throwaway self-signed one (a machine without the local servers).
  */
-export function emulatorCertificate(tlsDir = process.env.RP_SERVER_STATE ? `${process.env.RP_SERVER_STATE}/tls` : "/var/lib/release-platform/tls"): SelfSignedCertificate {
-    const key = path.join(tlsDir, "pve-emulator.key");
-    const cert = path.join(tlsDir, "pve-emulator.crt");
+export function emulatorCertificate(tlsDir = localTlsDir()): SelfSignedCertificate {
+    return localServerCertificate("pve-emulator", tlsDir);
+}
+
+/** Where scripts/local-servers.sh keeps the test CA and the servers' certificates. */
+function localTlsDir(): string {
+    return process.env.RP_SERVER_STATE ? `${process.env.RP_SERVER_STATE}/tls` : "/var/lib/release-platform/tls";
+}
+
+/**
+ * The certificate the local test CA signed for a test server (`<name>.crt`/`.key`, made by
+ * scripts/local-servers.sh), else a throwaway self-signed one, which verifying clients refuse.
+ */
+export function localServerCertificate(name: string, tlsDir = localTlsDir()): SelfSignedCertificate {
     try {
-        return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
+        return { key: fs.readFileSync(path.join(tlsDir, `${name}.key`), "utf8"), cert: fs.readFileSync(path.join(tlsDir, `${name}.crt`), "utf8") };
     } catch {
-        return generateSelfSignedCertificate();
+        return generateSelfSignedCertificate(name);
     }
 }
 
