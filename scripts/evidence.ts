@@ -218,10 +218,11 @@ function chooseSources(args: EvidenceArgs, env: NodeJS.ProcessEnv, cwd: string):
     return { sources: fileSources(inputsDir), inputsDir };
 }
 
-function stagingOf(args: EvidenceArgs, environment: string, env: NodeJS.ProcessEnv, notes: string[]): ReleaseEvidence["staging"] {
+function stagingOf(args: EvidenceArgs, env: NodeJS.ProcessEnv, notes: string[]): ReleaseEvidence["staging"] {
     const stagingStack = args.stagingStack ?? "staging";
     if (args.stagingFile !== undefined) return stagingEvidence(stagingStack, "file", readJsonFile(args.stagingFile, "--staging-file"));
-    if (environment === "local" && args.stagingStack === undefined) return null; // the local stack has no staging
+    // Staging has no staging before it, nor has the local stack (unless --staging-stack names one).
+    if (args.stack === stagingStack || (args.stack === "local" && args.stagingStack === undefined)) return null;
     try {
         const services = stackOutputs(stagingStack, env).services;
         if (services === undefined) {
@@ -265,7 +266,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         ...scheduled,
     ];
 
-    const staging = stagingOf(args, spec.environment, env, notes);
+    const staging = stagingOf(args, env, notes);
 
     const defaultCoverage = inputsDir === undefined ? undefined : path.join(inputsDir, "coverage-summary.json");
     const coverageFile = args.coverage ?? (defaultCoverage !== undefined && fs.existsSync(defaultCoverage) ? defaultCoverage : undefined);

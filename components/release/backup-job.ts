@@ -104,17 +104,18 @@ export const SCRATCH_DATABASE = /^rp_restore_check_[mp]_\d{8}_\d{6}$/;
 export function tableDigestQuery(engine: DatabaseEngine, database: string): string {
     if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`invalid database name ${JSON.stringify(database)} (letters, digits, _)`);
     if (engine === "mariadb") {
-        // Row counts and checksums per table, computed by one statement built from the table list.
+        // Per table: SELECT '<table>', COUNT(*), SUM(CRC32(CONCAT_WS('|', col, ISNULL(col), ...))) FROM `db`.`<table>`,
+        // one statement for all tables (UNION ALL), built from information_schema and prepared.
+        const perTable =
+            `CONCAT('SELECT ''', t.TABLE_NAME, ''', COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS(''|'', ', per_table.cols, '))), 0) FROM \`${database}\`.\`', t.TABLE_NAME, '\`')`;
+        const columns =
+            "SELECT c.TABLE_NAME, GROUP_CONCAT(CONCAT('`', c.COLUMN_NAME, '`, ISNULL(`', c.COLUMN_NAME, '`)') ORDER BY c.ORDINAL_POSITION) AS cols " +
+            `FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = '${database}' GROUP BY c.TABLE_NAME`;
         return [
             "SET SESSION group_concat_max_len = 1048576;",
-            "SELECT GROUP_CONCAT(CONCAT(",
-            "  'SELECT ''', TABLE_NAME, ''', (SELECT COUNT(*) FROM `", database, "`.`', TABLE_NAME, '`), ",
-            "  (SELECT COALESCE(SUM(CRC32(CONCAT_WS(''|'', ', cols, '))), 0) FROM `", database, "`.`', TABLE_NAME, '`)'",
-            ") ORDER BY TABLE_NAME SEPARATOR ' UNION ALL ') INTO @q FROM (",
-            "  SELECT c.TABLE_NAME, GROUP_CONCAT(CONCAT('`', c.COLUMN_NAME, '`, ISNULL(`', c.COLUMN_NAME, '`)') ORDER BY c.ORDINAL_POSITION) AS cols",
-            `  FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME`,
-            `  WHERE c.TABLE_SCHEMA = '${database}' AND t.TABLE_TYPE = 'BASE TABLE' GROUP BY c.TABLE_NAME`,
-            ") AS per_table;",
+            `SELECT GROUP_CONCAT(${perTable} ORDER BY t.TABLE_NAME SEPARATOR ' UNION ALL ') INTO @q`,
+            `  FROM information_schema.TABLES t JOIN (${columns}) per_table ON per_table.TABLE_NAME = t.TABLE_NAME`,
+            `  WHERE t.TABLE_SCHEMA = '${database}' AND t.TABLE_TYPE = 'BASE TABLE';`,
             "SET @q = COALESCE(@q, 'SELECT 1 FROM DUAL WHERE FALSE');",
             "PREPARE digest FROM @q;",
             "EXECUTE digest;",

@@ -47,8 +47,11 @@ function indexOf(log: readonly LoggedRequest[], method: string, path: string): n
 /** The checkpoint's resources, decrypted (ciphertexts get new nonces on every write) and without timestamps. */
 async function managedResources(ws: Workspace): Promise<unknown[]> {
     const exported = (await ws.run(["stack", "export", "--show-secrets", ...ws.stackArgs()])).stdout;
-    const doc = JSON.parse(exported) as { deployment: { resources?: { urn: string; inputs?: unknown; outputs?: unknown }[] } };
-    const resources = (doc.deployment.resources ?? []).map((r) => ({ urn: r.urn, inputs: r.inputs, outputs: r.outputs }));
+    const doc = JSON.parse(exported) as { deployment: { resources?: { urn: string; type?: string; inputs?: unknown; outputs?: unknown }[] } };
+    // The stack's reference to its own last outputs is read again by every run (even a refused one): a read, not a change.
+    const resources = (doc.deployment.resources ?? [])
+        .filter((r) => r.type !== "pulumi:pulumi:StackReference")
+        .map((r) => ({ urn: r.urn, inputs: r.inputs, outputs: r.outputs }));
     return resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
 }
 
