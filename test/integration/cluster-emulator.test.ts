@@ -310,13 +310,13 @@ describe("the production cluster (16 containers) on a PVE 8 emulator with HA gro
             pveEmulator: true,
             editConfig: (config) => {
                 clusterOnly(config);
-                // Production's cluster section as it is, but for the emulator's self-signed certificate
-                // (only the local environment may skip verification) and PVE 8.4 with HA groups (it has no rules);
-                // the workspace's emulator serves the version the stack names.
+                // Production's cluster section as it is, but for the emulator's address (its certificate is
+                // signed by the local test CA, so it is verified like a real cluster's) and PVE 8.4 with HA
+                // groups (it has no rules); the workspace's emulator serves the version the stack names.
                 config["release-platform:cluster"] = {
                     ...(production["cluster"] as object),
                     endpoint: LOCAL_PVE_ENDPOINT,
-                    insecure: true,
+                    insecure: false,
                     pveVersion: "8.4",
                     haAffinity: "groups",
                 };
