@@ -24,7 +24,7 @@ import {
 import { takeBackup } from "../components/release/data-change";
 import { runClient } from "./db-client";
 import { readStackConfig } from "./local-secrets";
-import { defaultConfigFile, pulumi, type ReleaseCliArgs } from "./release-cli";
+import { defaultConfigFile, pulumi, stackConfigPath, type ReleaseCliArgs } from "./release-cli";
 
 export const USAGE = `usage: npm run backup -- --stack <stack> [--verify] [--config-file <file>]
   --stack NAME        the stack whose databases are backed up (all of them)
@@ -103,7 +103,7 @@ export function verifyRestoreOf(record: BackupRecord, target: ScheduledTarget, p
 export async function main(argv: string[]): Promise<number> {
     const options = parse(argv);
     if (options.stack === "local" && process.env.PULUMI_CONFIG_PASSPHRASE === undefined) process.env.PULUMI_CONFIG_PASSPHRASE = "local-stack";
-    const configFile = options.configFile ?? `Pulumi.${options.stack}.yaml`;
+    const configFile = stackConfigPath(options.stack, options.configFile);
     if (!fs.existsSync(configFile)) throw new Error(`no config for stack ${options.stack}: ${configFile} does not exist (pass --config-file)`);
     const spec = parsePlatformConfig(readStackConfig(configFile));
     const { location, localRetentionDays } = spec.databases.backups;

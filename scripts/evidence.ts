@@ -23,6 +23,7 @@ import { RECORDS_FILE } from "../components/release/backup-job";
 import { readRecords } from "./backup";
 import type { ReleaseEvidence } from "../components/release/evidence";
 import { readStackConfig } from "./local-secrets";
+import { stackConfigPath } from "./release-cli";
 
 export const USAGE = `usage: npm run evidence -- --stack <stack> [options]
   --out FILE              where to write (default .release-evidence/<stack>.json)
@@ -165,10 +166,7 @@ export function followedRunFromEnv(env: NodeJS.ProcessEnv, readFile: (file: stri
 
 /** The stack's config file: --config-file, else the local stack's rendered copy (npm start), else Pulumi.<stack>.yaml. */
 export function stackConfigFile(args: EvidenceArgs, cwd: string): string {
-    if (args.configFile !== undefined) return path.resolve(cwd, args.configFile);
-    const rendered = path.join(cwd, ".pulumi-state", `Pulumi.${args.stack}.yaml`);
-    if (args.stack === "local" && fs.existsSync(rendered)) return rendered;
-    return path.join(cwd, `Pulumi.${args.stack}.yaml`);
+    return stackConfigPath(args.stack, args.configFile, cwd);
 }
 
 function readJsonFile(file: string, what: string): unknown {

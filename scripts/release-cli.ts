@@ -28,10 +28,15 @@ export function parseReleaseCliArgs(argv: readonly string[], usage: string): Rel
     return { stack, service: values.get("service"), configFile: defaultConfigFile(stack, values.get("config-file")), up };
 }
 
+/** The stack's config file: `defaultConfigFile`, else Pulumi.<stack>.yaml, absolute against `cwd`. */
+export function stackConfigPath(stack: string, given: string | undefined, cwd = process.cwd()): string {
+    return path.resolve(cwd, defaultConfigFile(stack, given, cwd) ?? `Pulumi.${stack}.yaml`);
+}
+
 /** `--config-file` as given, else the local stack's rendered copy when there is one (`npm start` runs the local stack from it; releases edit it). */
-export function defaultConfigFile(stack: string, given: string | undefined): string | undefined {
+export function defaultConfigFile(stack: string, given: string | undefined, cwd = process.cwd()): string | undefined {
     if (given !== undefined) return given;
-    const rendered = path.resolve(".pulumi-state", `Pulumi.${stack}.yaml`);
+    const rendered = path.resolve(cwd, ".pulumi-state", `Pulumi.${stack}.yaml`);
     return stack === "local" && fs.existsSync(rendered) ? rendered : undefined;
 }
 
