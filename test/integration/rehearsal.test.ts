@@ -6,7 +6,6 @@
 // merges release api's green all the way (0 -> 10 -> 50 -> 100) through every gate; then each way
 // around the gates is tried and refused with the policy's own message, with state, weights and
 // databases unchanged. A one-screen summary lists every step, its gates and its time.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -15,7 +14,7 @@ import { GitHubStandIn, type StandInCommit } from "../support/github-standin";
 import { freshReleaseSite, haproxyWeights, isolateRelease, localRelease, releaseCommand, tearDownLocalStack, type IsolatedRelease } from "../support/release-env";
 import { dropTestObjects, mariaQuery, pgQuery, PLESK_STANDIN } from "../support/servers";
 import { prefixDatabaseNames, useProductionGates } from "../support/stack-config";
-import { readWorkflow, runJob, type StepRun } from "../support/workflow-runner";
+import { readWorkflow, runCommand, runJob, type StepRun } from "../support/workflow-runner";
 import { PROJECT_ROOT, Workspace, type StackConfigMap } from "../support/workspace";
 
 const REPO = "acme/release-platform";
@@ -446,15 +445,7 @@ function refusingPolicies(output: string): string[] {
 }
 
 /** A command in the workspace with its environment (as a person at a terminal), its output and time. */
-async function releaseShell(ws: Workspace, argv: string[]): Promise<{ code: number; output: string; seconds: number }> {
-    const started = performance.now();
+function releaseShell(ws: Workspace, argv: string[]): Promise<{ code: number; output: string; seconds: number }> {
     const env = Object.fromEntries(Object.entries(ws.env).filter(([key]) => !key.startsWith("GITHUB_") && !key.startsWith("RELEASE_")));
-    return new Promise((resolve, reject) => {
-        const child = spawn(argv[0] ?? "npm", argv.slice(1), { cwd: ws.dir, env });
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, output, seconds: (performance.now() - started) / 1000 }));
-    });
+    return runCommand(argv[0] ?? "npm", argv.slice(1), ws.dir, env);
 }

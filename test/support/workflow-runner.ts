@@ -69,15 +69,22 @@ function expandAll(values: Record<string, string> | undefined, expressions: Reco
     return Object.fromEntries(Object.entries(values ?? {}).map(([key, value]) => [key, expand(String(value), expressions)]));
 }
 
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+/** Runs a command to its end: its exit code, stdout and stderr as one text, and its seconds. */
+export function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string; seconds: number }> {
+    const started = performance.now();
     return new Promise((resolve, reject) => {
-        const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { cwd, env });
+        const child = spawn(command, args, { cwd, env });
         let output = "";
         child.stdout.on("data", (d: Buffer) => (output += d.toString()));
         child.stderr.on("data", (d: Buffer) => (output += d.toString()));
         child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, output }));
+        child.on("close", (code) => resolve({ code: code ?? -1, output, seconds: (performance.now() - started) / 1000 }));
     });
+}
+
+/** A `run:` step as GitHub's runner runs it. */
+function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string; seconds: number }> {
+    return runCommand("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd, env);
 }
 
 /**
