@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "policies/node_modules/**", "toolchain/**", ".pulumi-state/**", "coverage/**"] },
+  { ignores: ["node_modules/**", "policies/node_modules/**", "toolchain/**", ".pulumi-state/**", "coverage/**", "dist/**", ".dist.next/**", ".dist.old/**", "test/.tmp/**"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -1,16 +1,21 @@
 // Entry point: read and validate the stack config once, declare the platform, export what teams need.
 import * as pulumi from "@pulumi/pulumi";
+import { startCompiled } from "./components/compiled";
 import { loadPlatformSpec, projectConfigKeys, readPlatformSecrets } from "./components/config";
 import { Platform } from "./components/platform";
 import { readReleaseGateContext } from "./components/release/gate-context";
+
+// Pulumi runs this file compiled into dist/: never from sources that changed since (npm run build).
+startCompiled(__filename);
 
 const config = new pulumi.Config();
 // Throws one error listing every config problem (an unknown key too), before any resource is registered.
 const spec = loadPlatformSpec(config, projectConfigKeys(pulumi.runtime.allConfig()));
 const secrets = readPlatformSecrets(config, spec);
 
-// The evidence file (`npm run evidence`) and the commit, recorded on the release gate; the project directory is the cwd.
-const gateContext = readReleaseGateContext(pulumi.getStack(), process.cwd(), process.env);
+// The evidence file (`npm run evidence`) and the commit, recorded on the release gate. The project
+// directory is where Pulumi.yaml is (the CLI runs the compiled program with dist/ as its cwd).
+const gateContext = readReleaseGateContext(pulumi.getStack(), pulumi.runtime.getRootDirectory() || process.cwd(), process.env);
 
 const platform = new Platform("platform", { spec, secrets, releaseGate: gateContext });
 

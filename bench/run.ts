@@ -1,13 +1,26 @@
 // Benchmarks of what a pull request waits for (`npm run bench`): the production preview with and
-// without the policy pack (real CLI and plugins, no network), and the policy pack's own cost per
-// resource. Prints figures and ratios; BENCH_RUNS sets the repetitions (default 3).
+// without the policy pack (real CLI and plugins, no network), the same preview of a production
+// config ten times larger, the floor (the cheapest program the CLI can preview, set up alike), and
+// the policy pack's own cost per resource. Prints figures and the ratios of issue 17 against their
+// targets, all from figures of this run; BENCH_RUNS sets the repetitions (default 3). The warm test
+// time comes from BENCH_TEST_SECONDS, or from a vitest JSON report named by BENCH_TEST_REPORT.
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { allPolicies } from "../policies/registry";
 import { ISOLATED_NETWORK, Workspace, type PreviewJson } from "../test/support/workspace";
+import { FloorProject } from "./floor";
+import { scaleConfig } from "./scale-config";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? "3");
 const STACK = "production";
+/** How much larger the scaled config is (bench/scale-config.ts). */
+const SCALE = 10;
+/** Width of the label column. */
+const LABEL_WIDTH = 50;
+
+/** Issue 17's targets. */
+const TARGETS = { previewPerFloor: 2, packOverheadPercent: 20, scaledPerNormal: 2.5 } as const;
 
 function median(values: readonly number[]): number {
     const sorted = [...values].sort((a, b) => a - b);
@@ -17,7 +30,31 @@ function median(values: readonly number[]): number {
 
 function line(label: string, values: readonly number[], unit: string): void {
     const shown = values.map((v) => v.toFixed(unit === "s" ? 1 : 2)).join(", ");
-    console.log(`${label.padEnd(44)} median ${median(values).toFixed(unit === "s" ? 1 : 2)} ${unit}  (runs: ${shown})`);
+    console.log(`${label.padEnd(LABEL_WIDTH)} median ${median(values).toFixed(unit === "s" ? 1 : 2)} ${unit}  (runs: ${shown})`);
+}
+
+function figure(label: string, value: string): void {
+    console.log(`${label.padEnd(LABEL_WIDTH)} ${value}`);
+}
+
+/**
+ * The warm test time: BENCH_TEST_SECONDS as given, or from a vitest JSON report (BENCH_TEST_REPORT,
+ * `vitest run --reporter=json --outputFile=...`): its start to the end of its last test file.
+ */
+function warmTestTime(): string {
+    const given = process.env.BENCH_TEST_SECONDS;
+    if (given !== undefined && given !== "") {
+        const seconds = Number(given);
+        if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`BENCH_TEST_SECONDS must be a number of seconds, not ${JSON.stringify(given)}`);
+        return `${seconds.toFixed(1)} s (BENCH_TEST_SECONDS)`;
+    }
+    const file = process.env.BENCH_TEST_REPORT;
+    if (file === undefined || file === "") return "not measured (set BENCH_TEST_REPORT=<vitest json>)";
+    const report = JSON.parse(fs.readFileSync(file, "utf8")) as { numTotalTests?: number; startTime?: number; testResults?: { endTime?: number }[] };
+    const ends = (report.testResults ?? []).map((r) => r.endTime).filter((t): t is number => typeof t === "number");
+    if (typeof report.startTime !== "number" || ends.length === 0) throw new Error(`${file}: not a vitest JSON report (startTime, testResults[].endTime)`);
+    const seconds = (Math.max(...ends) - report.startTime) / 1000;
+    return `${seconds.toFixed(1)} s (${report.numTotalTests ?? "?"} tests, ${file})`;
 }
 
 /** The planned inputs of every resource of a preview, as the policy engine hands them to resource policies. */
@@ -60,24 +97,61 @@ function evaluatePack(resources: readonly ResourceValidationArgs[]): number {
 
 async function main(): Promise<void> {
     console.log(`[bench] ${STACK} preview, ${RUNS} runs each, in a network namespace with loopback only`);
-    const ws = await Workspace.create("bench", { stack: STACK, commandPrefix: ISOLATED_NETWORK });
+    // Read first: a wrong BENCH_TEST_SECONDS or report fails before the minutes of previews.
+    const testTime = warmTestTime();
+    const cleanups: (() => void)[] = [];
     try {
+        const floor = await FloorProject.create(ISOLATED_NETWORK);
+        cleanups.push(() => floor.remove());
+        const ws = await Workspace.create("bench", { stack: STACK, commandPrefix: ISOLATED_NETWORK });
+        cleanups.push(() => ws.remove());
+        // The same stack with SCALE times the database servers, databases, containers and services.
+        const scaled = await Workspace.create(`bench-${SCALE}x`, {
+            stack: STACK,
+            commandPrefix: ISOLATED_NETWORK,
+            editConfig: (config) => {
+                const larger = scaleConfig(config, SCALE);
+                for (const key of Object.keys(config)) delete config[key];
+                Object.assign(config, larger);
+            },
+        });
+        cleanups.push(() => scaled.remove());
         await ws.setLocalSecrets();
+        await scaled.setLocalSecrets();
         const plainArgs = ["preview", ...ws.stackArgs()];
         const packArgs = [...plainArgs, "--policy-pack", "policies", "--policy-pack-config", `policies/config/${STACK}.json`];
-        await ws.run(plainArgs); // warm-up: plugin processes and the TypeScript compile cache
+        // Warm-ups, one each, not counted: plugin processes and the compile caches. The floor's and
+        // the scaled stack's are `--json` previews, which also count their steps.
+        const floorSteps = await floor.steps();
+        await ws.run(plainArgs);
+        const scaledSteps = (await scaled.previewJson()).steps.length;
+        const floored: number[] = [];
         const plain: number[] = [];
         const packed: number[] = [];
+        const large: number[] = [];
+        // Interleaved, so load on the machine falls on every figure alike.
         for (let i = 0; i < RUNS; i++) {
+            floored.push((await floor.preview()).seconds);
             plain.push((await ws.run(plainArgs)).seconds);
             // Without release evidence the gates refuse (non-zero exit); the work is the same.
             packed.push((await ws.run(packArgs, { allowFailure: true })).seconds);
+            large.push((await scaled.run(plainArgs)).seconds);
         }
+        line(`floor: one component in plain JavaScript (${floorSteps} steps)`, floored, "s");
         line("pulumi preview", plain, "s");
         line(`pulumi preview --policy-pack (${allPolicies.length} policies)`, packed, "s");
-        console.log(`${"ratio with pack / without".padEnd(44)} ${(median(packed) / median(plain)).toFixed(2)}x`);
+        line(`pulumi preview, ${SCALE}x config`, large, "s");
+        figure("ratio with pack / without", `${(median(packed) / median(plain)).toFixed(2)}x`);
 
         const preview = await ws.previewJson();
+        const steps = preview.steps.length;
+        const perFloor = median(plain) / median(floored);
+        const overhead = ((median(packed) - median(plain)) / median(plain)) * 100;
+        const perNormal = median(large) / median(plain);
+        figure("production preview / floor", `${perFloor.toFixed(2)}x (target <= ${TARGETS.previewPerFloor}x)`);
+        figure("policy pack overhead", `${overhead.toFixed(0)} % (target <= ${TARGETS.packOverheadPercent} %)`);
+        figure(`${SCALE}x config (${scaledSteps} steps) / 1x config (${steps} steps)`, `${perNormal.toFixed(2)}x (target <= ${TARGETS.scaledPerNormal}x)`);
+
         const resources = resourceArgsOf(preview);
         const rounds = 200;
         evaluatePack(resources);
@@ -89,10 +163,20 @@ async function main(): Promise<void> {
         }
         line(`policy evaluation, ${resources.length} resources (in process)`, timings, "ms");
         const perResource = (median(timings) * 1000) / Math.max(1, resources.length);
-        console.log(`${"per resource, all resource policies".padEnd(44)} ${perResource.toFixed(1)} µs`);
-        console.log(`${"share of the pack's overhead".padEnd(44)} ${((median(timings) / 1000 / Math.max(1e-9, median(packed) - median(plain))) * 100).toFixed(2)} %`);
+        figure("per resource, all resource policies", `${perResource.toFixed(1)} µs`);
+        figure("share of the pack's overhead", `${((median(timings) / 1000 / Math.max(1e-9, median(packed) - median(plain))) * 100).toFixed(2)} %`);
+        console.log(`warm test time: ${testTime}`);
+
+        const targets: [string, boolean][] = [
+            [`preview/floor <= ${TARGETS.previewPerFloor}x`, perFloor <= TARGETS.previewPerFloor],
+            [`pack overhead <= ${TARGETS.packOverheadPercent} %`, overhead <= TARGETS.packOverheadPercent],
+            [`${SCALE}x/1x <= ${TARGETS.scaledPerNormal}x`, perNormal <= TARGETS.scaledPerNormal],
+        ];
+        const met = targets.filter(([, ok]) => ok).map(([name]) => name);
+        const missed = targets.filter(([, ok]) => !ok).map(([name]) => name);
+        console.log(`targets met: ${met.length} of ${targets.length}${met.length > 0 ? ` (${met.join(", ")})` : ""}; not met: ${missed.length > 0 ? missed.join(", ") : "none"}`);
     } finally {
-        ws.remove();
+        for (const cleanup of cleanups) cleanup();
     }
 }
 

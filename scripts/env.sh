@@ -26,6 +26,10 @@ fi
 case ":$PATH:" in *":$RP_ROOT/node_modules/.bin:"*) ;; *) PATH="$PATH:$RP_ROOT/node_modules/.bin" ;; esac
 export PATH
 
+# V8's compile cache for every node process (Node >= 22): the program, the policy pack and the dynamic
+# provider load @pulumi/pulumi and the provider SDKs from bytecode instead of compiling them on
+# each preview (about a second of CPU per run). Node checks each entry against the file's content.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$RP_CACHE/node-compile-cache}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true

@@ -26,4 +26,5 @@ if [ "${1:-start}" = start ]; then
   # socat and curl: what a remote HAProxy host needs (here the local sshd stands in for one).
   need_packages haproxy nginx socat curl
 fi
-exec node -r ts-node/register/transpile-only "$ROOT/scripts/local-release.ts" "$@"
+bash "$ROOT/scripts/build.sh"
+exec node "$ROOT/dist/scripts/local-release.js" "$@"

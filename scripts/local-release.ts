@@ -9,6 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { compiledProjectRoot } from "../components/compiled";
 import { parsePlatformConfig, type PlatformSpec, type ServiceSpec } from "../components/config";
 import { renderLocalHaproxyConfig } from "../components/release/haproxy/config";
 import { colourWeights, parseServersState } from "../components/release/haproxy/runtime";
@@ -18,7 +19,8 @@ import { renderLocalNginxConfig, renderUpstreamBlock, replaceUpstreamBlock } fro
 import { haproxyRuntime } from "../components/remote/transport";
 import { readStackConfig } from "./local-secrets";
 
-const ROOT = path.resolve(__dirname, "..");
+// The project root, whether this runs compiled (dist/scripts/) or as a source through ts-node.
+const ROOT = compiledProjectRoot(__filename) ?? path.resolve(__dirname, "..");
 const APP = path.join(ROOT, "scripts", "apps", "health-app.ts");
 
 function log(message: string): void {

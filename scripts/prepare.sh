@@ -7,3 +7,5 @@ bash scripts/local-servers.sh start
 # The release's stand-ins for Pulumi.local.yaml: blue/green app processes, HAProxy and nginx.
 bash scripts/local-release.sh start
 . scripts/env.sh
+# The program and the policy pack as JavaScript (dist/), rebuilt only when the sources changed.
+bash scripts/build.sh

@@ -52,6 +52,7 @@ if [ "$stack" = local ]; then
 fi
 
 . scripts/env.sh
+bash scripts/build.sh
 args=(preview --stack "$stack" --policy-pack policies --policy-pack-config "$policy_config")
 [ -n "$config_file" ] && args+=(--config-file "$config_file")
 exec pulumi "${args[@]}" "${pass[@]}"

@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { compiledProjectRoot } from "../components/compiled";
 import { parsePolicyViolations, parsePreviewDigest, renderReleaseReport, summarizeRelease, type PreviewDigest } from "./release-report";
 
 const USAGE =
@@ -77,7 +78,7 @@ function runPreview(args: ReportArgs, dir: string): Promise<PreviewRun> {
     fs.mkdirSync(dir, { recursive: true });
     const eventsFile = path.join(dir, "events.jsonl");
     fs.rmSync(eventsFile, { force: true });
-    const script = path.resolve(__dirname, "preview.sh");
+    const script = path.join(compiledProjectRoot(__filename) ?? path.resolve(__dirname, ".."), "scripts", "preview.sh");
     return new Promise((resolve, reject) => {
         const child = spawn("bash", [script, "--stack", args.stack, "--json", "--event-log", eventsFile, ...args.extra], {
             // `--event-log` is one of the CLI's debug flags.

@@ -28,12 +28,12 @@ RUN_CONFIG="$STATE/Pulumi.local.yaml"
 salt="$(grep -m1 '^encryptionsalt:' "$RUN_CONFIG" 2>/dev/null || echo "$init_salt")"
 { [ -n "$salt" ] && echo "$salt"; cat "$ROOT/Pulumi.local.yaml"; } >"$RUN_CONFIG.new"
 mv "$RUN_CONFIG.new" "$RUN_CONFIG"
-node -r ts-node/register/transpile-only scripts/local-secrets.ts "$RUN_CONFIG" local
+node dist/scripts/local-secrets.js "$RUN_CONFIG" local
 # The release gate's evidence: offline for the local stack (no CI, alerts or reviews unless files
 # in .release-evidence/inputs say so, even with a GITHUB_TOKEN set), the backups from its last up.
 # Without it (e.g. not a git checkout) the gate records why the evidence is missing, and the up goes on.
 mkdir -p "$ROOT/.release-evidence/inputs"
-if ! node -r ts-node/register/transpile-only scripts/evidence.ts --stack local --config-file "$RUN_CONFIG" --inputs "$ROOT/.release-evidence/inputs"; then
+if ! node dist/scripts/evidence.js --stack local --config-file "$RUN_CONFIG" --inputs "$ROOT/.release-evidence/inputs"; then
   echo "[local-stack] no release evidence collected; the release gate records it as missing" >&2
 fi
 pulumi up --stack local --config-file "$RUN_CONFIG" --yes --non-interactive "$@"

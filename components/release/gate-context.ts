@@ -1,8 +1,8 @@
 // What the program reads for the release gate beside its config: the evidence file and the commit it runs from.
 import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { treeDigest } from "../compiled";
 import { defaultEvidenceFile, parseEvidenceText, type ReleaseGateContext } from "./gate-builder";
 import type { CommitSource } from "./gate-inputs";
 
@@ -47,18 +47,5 @@ export function readReleaseGateContext(stack: string, projectDir: string, env: N
  * `components/`, by path and content): a code change makes an update a release, never a rollback.
  */
 export function programDigest(projectDir: string): string {
-    const hash = crypto.createHash("sha256");
-    const add = (relative: string): void => {
-        const absolute = path.join(projectDir, relative);
-        const stat = fs.statSync(absolute, { throwIfNoEntry: false });
-        if (stat === undefined) return;
-        if (stat.isDirectory()) {
-            for (const entry of fs.readdirSync(absolute).sort()) add(path.join(relative, entry));
-            return;
-        }
-        hash.update(`${relative}\0`).update(fs.readFileSync(absolute)).update("\0");
-    };
-    add("index.ts");
-    add("components");
-    return hash.digest("hex");
+    return treeDigest(projectDir, ["index.ts", "components"]);
 }

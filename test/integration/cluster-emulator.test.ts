@@ -156,6 +156,7 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
         const guarded = "...(container.stateful ? { protect: true, ignoreChanges: [...CREATE_ONLY_FIELDS, FEATURES, ROOT_DISK_SIZE] } : { ignoreChanges: [FEATURES] }),";
         expect(source).toContain(guarded);
         fs.writeFileSync(file, source.replace(guarded, "ignoreChanges: [FEATURES],"));
+        ws.build();
         try {
             const result = await ws.preview(LOCAL_POLICY_PACK, { allowFailure: true });
             expect(result.code).not.toBe(0);
@@ -163,6 +164,7 @@ describe("the Proxmox cluster, real CLI and provider against the PVE emulator", 
             expect(result.output).toMatch(/cluster-psa-redis holds data: add ignoreChanges \["operatingSystem","initialization.userAccount"\]/);
         } finally {
             fs.writeFileSync(file, source);
+            ws.build();
         }
     });
 

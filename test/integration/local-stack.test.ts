@@ -9,7 +9,7 @@ import { releaseEvidenceSchema, type ReleaseEvidence } from "../../components/re
 import { RELEASE_GATE_TYPE, type ReleaseGateInputs } from "../../components/release/gate-inputs";
 import { dropTestObjects, EXTERNAL_MARIADB_STANDIN, mariaDatabases, pgQuery, PLESK_STANDIN } from "../support/servers";
 import { freshReleaseSite, isolateRelease, localRelease, tearDownLocalStack } from "../support/release-env";
-import { changingSteps, PROJECT_ROOT, Workspace, type PreviewStep, LOCAL_POLICY_PACK } from "../support/workspace";
+import { changingSteps, compiledScript, PROJECT_ROOT, Workspace, type PreviewStep, LOCAL_POLICY_PACK } from "../support/workspace";
 import { prefixDatabaseNames } from "../support/stack-config";
 
 /** Test databases get their own names (mo_it1_*), so a local stack brought up by `npm start` is never touched. */
@@ -25,8 +25,7 @@ function collectEvidence(ws: Workspace): ReleaseEvidence {
     const inputs = path.join(ws.dir, ".release-evidence", "inputs");
     fs.mkdirSync(inputs, { recursive: true });
     const env = Object.fromEntries(Object.entries(ws.env).filter(([key]) => !key.startsWith("GITHUB_")));
-    const script = path.join(PROJECT_ROOT, "scripts", "evidence.ts");
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "--stack", ws.stack, "--config-file", ws.configFile, "--inputs", inputs, "--commit", COMMIT], {
+    const result = spawnSync(process.execPath, [compiledScript("evidence"), "--stack", ws.stack, "--config-file", ws.configFile, "--inputs", inputs, "--commit", COMMIT], {
         cwd: ws.dir,
         env,
         encoding: "utf8",
@@ -97,7 +96,9 @@ describe("local stack, real CLI", () => {
     });
 
     test("up creates the databases on the real servers", async () => {
-        const result = await ws.up();
+        // From the TypeScript sources: the next test's up runs the compiled program (dist/) and must find nothing to change.
+        ws.runFromSources(true);
+        const result = await ws.up().finally(() => ws.runFromSources(false));
         expect(result.output).toMatch(/\+ \d+ created/); // what is created is counted per type in the preview test
         expect(await mariaDatabases(PLESK_STANDIN, `mo_${PREFIX}%`)).toEqual([
             { name: `mo_${PREFIX}main`, charset: "utf8mb4", collation: "utf8mb4_unicode_ci" },
@@ -109,7 +110,7 @@ describe("local stack, real CLI", () => {
         ]);
     });
 
-    test("a second up changes nothing, with the evidence collected again (as npm start does)", async () => {
+    test("a second up, of the compiled program, changes nothing, with the evidence collected again (as npm start does)", async () => {
         // The first up took backups of api's databases: the new evidence has them, and the gate sees it
         // (its inputs), yet records no change: backup times and ages, like the collection time, are volatile.
         const evidence = collectEvidence(ws);

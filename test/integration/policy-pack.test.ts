@@ -22,7 +22,7 @@ const COMMIT = "6a7e6a7e6a7e6a7e6a7e6a7e6a7e6a7e6a7e6a7e";
 /** The injected clock: a Wednesday, 11:00 in Vienna, inside production's change window (mon-thu 09:00-15:00). */
 const NOW = "2026-03-04T10:00:00Z";
 const HOUR = 3_600_000;
-/** Set in the workspace's environment to declare one of the fixture resources (policy-fixture.ts). */
+/** Set in the workspace's environment to declare one of the fixture resources (components/policy-fixture.ts in the workspace). */
 const FIXTURE_SWITCH = "IT6_POLICY_FIXTURE";
 
 interface RawService {
@@ -71,8 +71,8 @@ function policyConfig(): Record<string, unknown> {
  */
 const FIXTURE_PROGRAM = `// Test fixture of test/integration/policy-pack.test.ts: resources the policy pack must refuse.
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICE_PRIVILEGES } from "./components/databases/mariadb/grants";
-import { MariaDbServiceUser } from "./components/databases/mariadb/user";
+import { SERVICE_PRIVILEGES } from "./databases/mariadb/grants";
+import { MariaDbServiceUser } from "./databases/mariadb/user";
 
 const connection = { host: "127.0.0.1", port: 3306, user: "root", password: "fixture-never-used", tls: "disable" };
 const fixture = process.env.${FIXTURE_SWITCH};
@@ -202,8 +202,10 @@ describe("policy pack on the local stack, real CLI, production levels", () => {
         localRelease(ws.configFile, "start");
 
         // The workspace's copy of the program declares the fixture resources when asked to.
-        fs.writeFileSync(path.join(ws.dir, "policy-fixture.ts"), FIXTURE_PROGRAM);
-        fs.appendFileSync(path.join(ws.dir, "index.ts"), '\n// Test only (test/integration/policy-pack.test.ts).\nimport "./policy-fixture";\n');
+        // Below components/, which the build compiles (tsconfig.build.json).
+        fs.writeFileSync(path.join(ws.dir, "components", "policy-fixture.ts"), FIXTURE_PROGRAM);
+        fs.appendFileSync(path.join(ws.dir, "index.ts"), '\n// Test only (test/integration/policy-pack.test.ts).\nimport "./components/policy-fixture";\n');
+        ws.build();
 
         policyConfigFile = path.join(ws.dir, "policy-config.json");
         fs.writeFileSync(policyConfigFile, JSON.stringify(policyConfig(), null, 2));

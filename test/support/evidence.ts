@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { releaseEvidenceSchema, type ReleaseEvidence } from "../../components/release/evidence";
-import { PROJECT_ROOT, type Workspace } from "./workspace";
+import { compiledScript, type Workspace } from "./workspace";
 
 /** A backup record as the stack's `backups` output lists it (the fields the collector reads). */
 export interface BackupRecordInput {
@@ -77,9 +77,8 @@ export function collectWorkspaceEvidence(ws: Workspace, inputs: EvidenceInputs):
         args.push("--staging-file", stagingFile);
     }
     const env = Object.fromEntries(Object.entries(ws.env).filter(([key]) => !key.startsWith("GITHUB_") && !key.startsWith("RELEASE_")));
-    const script = path.join(PROJECT_ROOT, "scripts", "evidence.ts");
     try {
-        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], { cwd: ws.dir, env, encoding: "utf8", timeout: 120_000 });
+        const result = spawnSync(process.execPath, [compiledScript("evidence"), ...args], { cwd: ws.dir, env, encoding: "utf8", timeout: 120_000 });
         if (result.status !== 0) throw new Error(`evidence collector exited ${String(result.status)}:\n${result.stdout}${result.stderr}`);
         const file = path.join(ws.dir, ".release-evidence", `${ws.stack}.json`);
         const evidence = releaseEvidenceSchema.parse(JSON.parse(fs.readFileSync(file, "utf8")));

@@ -10,7 +10,7 @@ import { HAPROXY_SERVERS } from "../../components/release/haproxy/weights";
 import type { Weights } from "../../components/release/ladder";
 import { haproxyRuntime } from "../../components/remote/transport";
 import { dropTestObjects, removePgHbaBlock } from "./servers";
-import { PROJECT_ROOT, type StackConfigMap, type Workspace } from "./workspace";
+import { compiledScript, PROJECT_ROOT, type StackConfigMap, type Workspace } from "./workspace";
 
 export interface IsolatedRelease {
     runDir: string;
@@ -104,10 +104,7 @@ export interface ScriptResult {
 export function releaseCommand(ws: Workspace, script: "release-next" | "rollback" | "db-restore" | "backup" | "evidence", args: string[]): Promise<ScriptResult> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args], {
-            cwd: ws.dir,
-            env: { ...ws.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json") },
-        });
+        const child = spawn(process.execPath, [compiledScript(script), ...args], { cwd: ws.dir, env: ws.env });
         let output = "";
         child.stdout.on("data", (d: Buffer) => (output += d.toString()));
         child.stderr.on("data", (d: Buffer) => (output += d.toString()));

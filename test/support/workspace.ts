@@ -1,5 +1,5 @@
 // A throwaway copy of the Pulumi project with its own file backend, driven through the real CLI.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,11 +7,20 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parsePlatformConfig } from "../../components/config";
 import { localHostKeyPins, localSecretValues, localSshdHostKey, readStackConfig, setConfigPlace } from "../../scripts/local-secrets";
 import { PveEmulator, type PveEmulatorOptions } from "./pve-emulator";
+import { SecretKit } from "./secret-kit";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
-/** Files and folders of the project that a run needs (node_modules is linked, not copied). */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "policies"];
+/** One of our commands as `npm run` runs it: compiled into dist/scripts/ (built by `npm test` first). */
+export function compiledScript(name: string): string {
+    return path.join(PROJECT_ROOT, "dist", "scripts", `${name}.js`);
+}
+
+/**
+ * Files and folders of the project that a run needs (node_modules is linked, not copied): the
+ * compiled program and pack (dist/, built once by `npm test`) with the sources they were built from.
+ */
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.build.json", "index.ts", "components", "policies", "scripts", "dist"];
 
 /** The test passphrase of throwaway stacks; real stacks use their own, never committed. */
 export const TEST_PASSPHRASE = "test-passphrase-not-a-secret";
@@ -99,6 +108,14 @@ export async function runPulumi(
     return result;
 }
 
+let kit: Promise<SecretKit> | undefined;
+
+/** The machine's kit of encrypted test secrets (test/support/secret-kit.ts), opened once per test process. */
+function secretKit(): Promise<SecretKit> {
+    kit ??= SecretKit.open(path.join(PROJECT_ROOT, "test", ".tmp", "secret-kit"), TEST_PASSPHRASE, { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true", NO_COLOR: "1" }, runPulumi);
+    return kit;
+}
+
 /** A project copy in a temp dir with a `file://` backend inside it and one initialised stack. */
 export class Workspace {
     readonly dir: string;
@@ -131,7 +148,8 @@ export class Workspace {
         fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
         const stack = options.stack ?? "local";
         const source = options.stackConfig ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-        // The stack file is copied without a salt: the throwaway backend gets its own passphrase salt.
+        // The stack file is copied without its salt: the stack gets the secret kit's (test passphrase), so
+        // setLocalSecrets writes ciphertexts encrypted once per machine instead of a `config set` per secret.
         const doc = parseYaml(fs.readFileSync(source, "utf8")) as { config: StackConfigMap };
         options.editConfig?.(doc.config);
         // Like `npm start`: the local sshd's host key is pinned wherever the config points at it.
@@ -142,7 +160,9 @@ export class Workspace {
         const emulatorOptions = { ...(cluster?.pveVersion ? { version: cluster.pveVersion } : {}), ...(typeof options.pveEmulator === "object" ? options.pveEmulator : {}) };
         const pve = wantsEmulator && cluster ? await PveEmulator.start(emulatorOptions) : undefined;
         if (pve && cluster) cluster.endpoint = pve.endpoint;
-        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ config: doc.config }));
+        const usesKit = (options.env?.PULUMI_CONFIG_PASSPHRASE ?? TEST_PASSPHRASE) === TEST_PASSPHRASE;
+        const salt = usesKit ? { encryptionsalt: (await secretKit()).salt() } : {};
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ ...salt, config: doc.config }));
         fs.mkdirSync(path.join(dir, ".state"));
         const env: NodeJS.ProcessEnv = {
             ...process.env,
@@ -169,6 +189,23 @@ export class Workspace {
         return ["--stack", this.stack];
     }
 
+    /**
+     * Runs the program from its TypeScript sources through ts-node (`main: index.ts`, as before the
+     * program shipped compiled) when `on`, else from dist/ as Pulumi.yaml says.
+     */
+    runFromSources(on: boolean): void {
+        const file = path.join(this.dir, "Pulumi.yaml");
+        const compiled = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8");
+        const sources = compiled.replace(/^(\s+typescript:) false$/m, "$1 true").replace(/^main: dist\/index\.js$/m, "main: index.ts");
+        if (sources === compiled) throw new Error("Pulumi.yaml no longer has `typescript: false` and `main: dist/index.js`");
+        fs.writeFileSync(file, on ? sources : compiled);
+    }
+
+    /** Compiles the copy's sources into its dist/ (scripts/build.sh), after a test changed them. */
+    build(): void {
+        execFileSync("bash", [path.join(PROJECT_ROOT, "scripts", "build.sh"), this.dir], { env: this.env, stdio: ["ignore", "ignore", "pipe"] });
+    }
+
     async setConfig(key: string, value: string, secret = false): Promise<void> {
         // The value goes through stdin so it never shows in a process list or a command log.
         await this.run(["config", "set", key, ...(secret ? ["--secret"] : []), ...this.stackArgs()], { input: value });
@@ -192,7 +229,13 @@ export class Workspace {
      */
     async setLocalSecrets(): Promise<void> {
         const spec = parsePlatformConfig(readStackConfig(this.configFile));
-        for (const [key, value] of localSecretValues({ ...spec, environment: "local" }, RP_CACHE)) await this.setConfig(`release-platform:${key}`, value, true);
+        const values = new Map([...localSecretValues({ ...spec, environment: "local" }, RP_CACHE)].map(([key, value]) => [`release-platform:${key}`, value]));
+        if (this.env.PULUMI_CONFIG_PASSPHRASE !== TEST_PASSPHRASE) {
+            for (const [key, value] of values) await this.setConfig(key, value, true);
+            return;
+        }
+        const secure = await (await secretKit()).encrypt(values);
+        this.editConfig((config) => secure.forEach((ciphertext, key) => (config[key] = { secure: ciphertext })));
     }
 
     up(extra: string[] = []): Promise<CliResult> {

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { releaseEvidenceSchema } from "../../components/release/evidence";
+import { compiledScript } from "../support/workspace";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SHA = "fedcba9876543210fedcba9876543210fedcba98";
@@ -26,7 +27,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function evidenceCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/evidence.ts", ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(process.execPath, [compiledScript("evidence"), ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

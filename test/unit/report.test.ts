@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseReportArgs } from "../../scripts/report";
+import { compiledScript } from "../support/workspace";
 import {
     describeCounts,
     formatDuration,
@@ -359,7 +360,7 @@ describe("npm run report on a recording", () => {
             const name = "local-policy-violations";
             const result = spawnSync(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "report.ts"), "--stack", "local",
+                [compiledScript("report"), "--stack", "local",
                     "--preview", path.join(FIXTURES, `${name}.json`), "--events", path.join(FIXTURES, `${name}.policy-events.jsonl`), "--exit-code", "1", "--out", out],
                 { encoding: "utf8", cwd: ROOT },
             );
