@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT, TEST_PASSPHRASE, runPulumi, type CliResult } from "../test/support/workspace";
+import { PROJECT_ROOT, projectEnv, runPulumi, type CliResult } from "../test/support/workspace";
 
 const PROGRAM = `"use strict";
 const pulumi = require("@pulumi/pulumi");
@@ -46,18 +46,7 @@ export class FloorProject {
         fs.writeFileSync(path.join(dir, "index.js"), PROGRAM);
         fs.writeFileSync(path.join(dir, "Pulumi.floor.yaml"), "config: {}\n");
         fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.mkdirSync(path.join(dir, ".state"));
-        // The environment Workspace.create gives every CLI call.
-        const env: NodeJS.ProcessEnv = {
-            ...process.env,
-            PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            NO_COLOR: "1",
-        };
-        const floor = new FloorProject(dir, env, commandPrefix);
+        const floor = new FloorProject(dir, projectEnv(dir), commandPrefix);
         await floor.run(["stack", "init", floor.stack, "--secrets-provider", "passphrase"]);
         return floor;
     }

@@ -43,6 +43,7 @@ export const containerUnprivileged = resourcePolicy(
             report(`${args.name} is a privileged container: set unprivileged: true (changing it later replaces the container)`);
         }
     },
+    CONTAINER_TYPE,
 );
 
 export const containerDeleteBeforeReplace = resourcePolicy(
@@ -60,6 +61,7 @@ export const containerDeleteBeforeReplace = resourcePolicy(
             );
         }
     },
+    CONTAINER_TYPE,
 );
 
 export const dataContainerGuards = resourcePolicy(
@@ -79,6 +81,7 @@ export const dataContainerGuards = resourcePolicy(
             report(`${args.name} holds data: add ignoreChanges ${JSON.stringify(missing)} (a change to a create-only field would replace it)`);
         }
     },
+    CONTAINER_TYPE,
 );
 
 export const containerNoPoolId = resourcePolicy(
@@ -92,6 +95,7 @@ export const containerNoPoolId = resourcePolicy(
         const ct = container(args);
         if (ct?.poolId) report(`${args.name} sets poolId "${ct.poolId}": use proxmoxve.pool.Membership instead (a poolId change replaces the container)`);
     },
+    CONTAINER_TYPE,
 );
 
 export const containerTagsNormalized = resourcePolicy(
@@ -107,6 +111,7 @@ export const containerTagsNormalized = resourcePolicy(
             report(`${args.name} has tags ${JSON.stringify(tags)}: use ${JSON.stringify(normalizeTags(tags))} (PVE lowercases and sorts them)`);
         }
     },
+    CONTAINER_TYPE,
 );
 
 interface HaResourceProps {

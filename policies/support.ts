@@ -24,9 +24,20 @@ export interface PolicyMeta {
     configSchema?: PolicyConfigSchema;
 }
 
-/** A resource policy, mandatory unless a stack's policy config says otherwise. */
-export function resourcePolicy(meta: PolicyMeta, validateResource: (args: ResourceValidationArgs, report: ReportViolation) => void): ResourceValidationPolicy {
-    return { ...meta, enforcementLevel: "mandatory", validateResource };
+/**
+ * A resource policy, mandatory unless a stack's policy config says otherwise. With `onlyType`,
+ * `validateResource` is marked as looking at resources of that type alone, as
+ * `validateResourceOfType` does for SDK classes (the release gate and other dynamic resources have
+ * no static type): the policy server then skips every other resource before it deserializes its
+ * properties, which it otherwise does once per policy and resource on the preview's critical path.
+ * `validateResource` still checks the type itself.
+ */
+export function resourcePolicy(
+    meta: PolicyMeta,
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => void,
+    onlyType?: string,
+): ResourceValidationPolicy {
+    return { ...meta, enforcementLevel: "mandatory", validateResource: onlyType === undefined ? validateResource : Object.assign(validateResource, { __pulumiType: onlyType }) };
 }
 
 /** Any object with the policy config accessor (resource and stack args both have it). */
@@ -75,10 +86,14 @@ export function gateInputs(args: ResourceValidationArgs, report: ReportViolation
 
 /** A resource policy on the release gate: runs before any release step, because every step depends on the gate. */
 export function gatePolicy(meta: PolicyMeta, check: (gate: ReleaseGateInputs, args: ResourceValidationArgs, report: ReportViolation) => void): ResourceValidationPolicy {
-    return resourcePolicy(meta, (args, report) => {
-        const gate = gateInputs(args, report);
-        if (gate) check(gate, args, report);
-    });
+    return resourcePolicy(
+        meta,
+        (args, report) => {
+            const gate = gateInputs(args, report);
+            if (gate) check(gate, args, report);
+        },
+        RELEASE_GATE_TYPE,
+    );
 }
 
 /** The gate's evidence; when there is none, reports what to run and returns undefined. */

@@ -2,12 +2,18 @@
 // policies with valid levels and settings; the README's table is the registry's and the config files' (UPDATE_POLICY_README=1 rewrites it).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EnforcementLevel } from "@pulumi/policy";
+import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
+import * as policyLibrary from "@pulumi/policy/policy";
 import { describe, expect, test } from "vitest";
+import { RELEASE_GATE_TYPE } from "../../components/release/gate-inputs";
+import { CONTAINER_TYPE } from "../../policies/cluster";
+import { gatePolicies } from "../../policies/gates";
 import { allPolicies, policyDomains } from "../../policies/registry";
 import type { PlatformPolicy } from "../../policies/support";
 
 const ROOT = path.resolve(__dirname, "../..");
+/** @pulumi/policy's own reader of a validation's type (internal, so not in its typings). */
+const { getPulumiType } = policyLibrary as unknown as { getPulumiType(validation: unknown): string | undefined };
 const STACKS = ["local", "staging", "production"] as const;
 const LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 /**
@@ -71,6 +77,22 @@ describe("the policy pack", () => {
             expect(policy.enforcementLevel).toBe("mandatory");
         },
     );
+
+    test("policies of one resource type tell the policy server that type, so it skips every other resource unread", () => {
+        // What @pulumi/policy's server reads (getPulumiType, the marker validateResourceOfType sets)
+        // to skip a policy for other types before deserializing their properties.
+        const typeOf = (p: PlatformPolicy): string | undefined => ("validateResource" in p ? getPulumiType((p as ResourceValidationPolicy).validateResource) : undefined);
+        const byType = (type: string): string[] => allPolicies.filter((p) => typeOf(p) === type).map((p) => p.name);
+        expect(byType(RELEASE_GATE_TYPE)).toEqual(expect.arrayContaining(gatePolicies.map((p) => p.name)));
+        expect(byType(RELEASE_GATE_TYPE).length).toBeGreaterThanOrEqual(gatePolicies.length + 3); // and the cluster's, databases' and release's gate policies
+        expect(byType(CONTAINER_TYPE).sort()).toEqual([
+            "cluster-container-delete-before-replace",
+            "cluster-container-no-pool-id",
+            "cluster-container-tags-normalized",
+            "cluster-container-unprivileged",
+            "cluster-data-container-guards",
+        ]);
+    });
 
     test("every policy is registered once, under one name", () => {
         const names = allPolicies.map((policy) => policy.name);

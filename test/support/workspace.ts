@@ -108,6 +108,24 @@ export async function runPulumi(
     return result;
 }
 
+/**
+ * The environment of every CLI call on a throwaway project in `dir`: its own `file://` backend in
+ * `dir/.state` (made here), the test passphrase, no update checks or plugin downloads, then `extra`.
+ */
+export function projectEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
+    return {
+        ...process.env,
+        PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+        PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+        NO_COLOR: "1",
+        ...extra,
+    };
+}
+
 let kit: Promise<SecretKit> | undefined;
 
 /** The machine's kit of encrypted test secrets (test/support/secret-kit.ts), opened once per test process. */
@@ -163,18 +181,7 @@ export class Workspace {
         const usesKit = (options.env?.PULUMI_CONFIG_PASSPHRASE ?? TEST_PASSPHRASE) === TEST_PASSPHRASE;
         const salt = usesKit ? { encryptionsalt: (await secretKit()).salt() } : {};
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ ...salt, config: doc.config }));
-        fs.mkdirSync(path.join(dir, ".state"));
-        const env: NodeJS.ProcessEnv = {
-            ...process.env,
-            PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            NO_COLOR: "1",
-            ...options.env,
-        };
-        const ws = new Workspace(dir, stack, env, options.commandPrefix);
+        const ws = new Workspace(dir, stack, projectEnv(dir, options.env), options.commandPrefix);
         ws.pve = pve;
         await ws.run(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         return ws;
