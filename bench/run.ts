@@ -6,6 +6,7 @@
 // time comes from BENCH_TEST_SECONDS, or from a vitest JSON report named by BENCH_TEST_REPORT.
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { allPolicies } from "../policies/registry";
 import { ISOLATED_NETWORK, Workspace, type PreviewJson } from "../test/support/workspace";
@@ -97,6 +98,9 @@ function evaluatePack(resources: readonly ResourceValidationArgs[]): number {
 
 async function main(): Promise<void> {
     console.log(`[bench] ${STACK} preview, ${RUNS} runs each, in a network namespace with loopback only`);
+    // scripts/setup.sh puts a file where the CLI would write its automatic logs (a large share of its CPU).
+    const autoLogs = path.join(process.env.PULUMI_HOME ?? "", "logs");
+    console.log(`[bench] the CLI's automatic logs: ${fs.existsSync(autoLogs) && fs.statSync(autoLogs).isFile() ? "off" : "ON"} (${autoLogs})`);
     // Read first: a wrong BENCH_TEST_SECONDS or report fails before the minutes of previews.
     const testTime = warmTestTime();
     const cleanups: (() => void)[] = [];
