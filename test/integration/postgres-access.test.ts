@@ -6,6 +6,7 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pgHbaMarkers, pgHbaScript, renderPgHbaBlock } from "../../components/databases/postgres/hba";
 import { PG_HBA_BLOCK_TYPE } from "../../components/databases/postgres/hba-block";
+import { runShell } from "../../components/remote/transport";
 import { OTHER_HOST_KEY } from "../support/keys";
 import { dropTestObjects, LOCAL_SERVER_STATE, TEST_CA_FILE, pgQuery, removePgHbaBlock } from "../support/servers";
 import { changingSteps, PROJECT_ROOT, RP_CACHE, Workspace, type CliResult, type PreviewStep, type StackConfigMap } from "../support/workspace";
@@ -91,6 +92,30 @@ async function connectAs(user: string, password: string, database: string, tls: 
         await client.end();
     }
 }
+
+describe("pg_hba.conf edits at the same moment (two stacks, or two updates, on one server)", () => {
+    const stacks = Array.from({ length: 6 }, (_, i) => `pgconcurrent${i}`);
+    afterAll(() => stacks.forEach((stack) => removePgHbaBlock(stack, SERVER)));
+
+    test("six installs started together all keep their block, and six removals leave none: one edit at a time per file", async () => {
+        const blockId = "0123456789ab";
+        const edit = (action: "install" | "remove" | "read", stack: string) =>
+            runShell(undefined, pgHbaScript(action, { stack, server: SERVER, port: 5432, blockId }), action === "install" ? blockOf(stack, blockId) : "");
+        const installs = await Promise.all(stacks.map((stack) => edit("install", stack)));
+        expect(installs.map((r) => r.code), installs.map((r) => r.stderr).join("\n")).toEqual(stacks.map(() => 0));
+        const read = await Promise.all(stacks.map((stack) => edit("read", stack)));
+        expect(read.map((r) => r.stdout)).toEqual(stacks.map((stack) => blockOf(stack, blockId)));
+        const removals = await Promise.all(stacks.map((stack) => edit("remove", stack)));
+        expect(removals.map((r) => r.code), removals.map((r) => r.stderr).join("\n")).toEqual(stacks.map(() => 0));
+        expect((await Promise.all(stacks.map((stack) => edit("read", stack)))).map((r) => r.stdout)).toEqual(stacks.map(() => ""));
+    });
+
+    /** A block of one rule that loads (a database and user that need not exist), with its markers. */
+    function blockOf(stack: string, blockId: string): string {
+        const { begin, end } = pgHbaMarkers(stack, SERVER, blockId);
+        return [begin, `hostssl mo_${stack} svc_${stack} 192.0.2.1/32 scram-sha-256`, end, ""].join("\n");
+    }
+});
 
 describe("PostgreSQL access rules, real CLI, sshd and server", () => {
     let ws: Workspace;

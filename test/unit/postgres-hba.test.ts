@@ -189,6 +189,11 @@ describe("pgHbaScript", () => {
         expect(reload).toBeGreaterThan(restore);
         // A file that would not change is neither rewritten nor reloaded.
         expect(PG_HBA_EDIT_SCRIPT.indexOf(`cmp -s "$staged" "$hba"`)).toBeLessThan(PG_HBA_EDIT_SCRIPT.indexOf(`mv -f "$staged" "$hba"`));
+        // An install or removal holds the folder's lock from before it reads the file to after it reloads
+        // (the real race is in test/integration/postgres-access.test.ts); a read takes no lock.
+        const lock = PG_HBA_EDIT_SCRIPT.indexOf("flock -w 120 9");
+        expect(lock).toBeGreaterThan(PG_HBA_EDIT_SCRIPT.indexOf('if [ "$action" = read ]; then'));
+        expect(lock).toBeLessThan(PG_HBA_EDIT_SCRIPT.indexOf('"$hba" >"$mine"'));
     });
 
     test("the postgres part runs as postgres: directly, through runuser as root, else through sudo", () => {

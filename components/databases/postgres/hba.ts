@@ -137,6 +137,13 @@ if [ "$action" = read ]; then
   awk -v begin="$begin" -v end="$end" '$0 == begin { p = 1 } p { print } p && $0 == end { exit }' "$hba"
   exit 0
 fi
+# One edit at a time per file: two stacks (or two updates) editing at once would each write back the
+# file they read, and one block would be lost. The lock is on the folder, which the rename below
+# does not replace; a host without flock (util-linux) edits unlocked.
+if command -v flock >/dev/null 2>&1; then
+  exec 9<"$(dirname "$hba")"
+  flock -w 120 9 || { echo "$hba: another edit held the lock for two minutes" >&2; exit 1; }
+fi
 if [ "$action" = install ]; then cat >"$block"; else : >"$block"; fi
 awk -v begin="$begin" -v end="$end" ${shellQuote(PG_HBA_STRIP_AWK)} "$hba" >"$mine" \\
   || { echo "$hba: the block '$begin' is not closed by '$end'; fix the file by hand" >&2; exit 1; }
