@@ -1,8 +1,8 @@
 // The program, the policy pack and the operator commands (scripts/*.ts) run as JavaScript compiled
 // into dist/ (`npm run build`, which every npm script runs when the sources changed): no TypeScript
-// compiler in the path of a preview or a command. The
-// build records a digest of the sources it compiled; the compiled program and pack refuse to run
-// from sources that changed since, so what runs is always what the checkout holds.
+// compiler in the path of a preview or a command. The build records a digest of the sources it
+// compiled; the compiled program and pack refuse to run from sources that changed since, so what
+// runs is always what the checkout holds.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
