@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, test } from "vitest";
 import { startCompiled, compiledProjectRoot, compiledSourcesDigest, staleBuildReason, writeCompiledStamp } from "../../components/compiled";
 
@@ -45,7 +46,7 @@ describe("compiled program", () => {
         expect(staleBuildReason(dir)).toMatch(/sources changed since dist\/ was built/);
     });
 
-    test("the compiled entry refuses to run a stale build and names the fix, else formats stacks natively; a TypeScript source is not checked", () => {
+    test("the compiled entry refuses to run a stale build and names the fix, else drops the SDK's stack traces and debug messages; a TypeScript source is not checked", async () => {
         const dir = project();
         writeCompiledStamp(dir);
         const entry = path.join(dir, "dist", "index.js");
@@ -53,17 +54,23 @@ describe("compiled program", () => {
         expect(compiledProjectRoot(path.join(dir, "dist", "policies", "index.js"))).toBe(dir);
         const formatter = Error.prepareStackTrace;
         const limit = Error.stackTraceLimit;
+        const sdkLog = pulumi.log as { debug: typeof pulumi.log.debug };
+        const debug = sdkLog.debug;
         try {
             (Error as { prepareStackTrace?: unknown }).prepareStackTrace = () => "mapped";
-            expect(() => startCompiled(entry, { RP_DEBUG_STACKS: "1" })).not.toThrow();
-            expect(Error.stackTraceLimit).toBe(limit); // debugging: traces as they were
+            expect(() => startCompiled(entry, { RP_DEBUG: "1" })).not.toThrow();
+            expect(Error.stackTraceLimit).toBe(limit); // debugging: traces and debug messages as they were
+            expect(sdkLog.debug).toBe(debug);
             expect(() => startCompiled(entry, {})).not.toThrow();
             expect(Error.prepareStackTrace).toBeUndefined(); // V8's own formatter: no source-map lookups per frame
             expect(Error.stackTraceLimit).toBe(0);
             expect(new Error("kept").stack).toBe("Error: kept");
+            expect(sdkLog.debug).not.toBe(debug); // the SDK's debug messages no longer go to the engine
+            await expect(sdkLog.debug("registering")).resolves.toBeUndefined();
         } finally {
             Error.prepareStackTrace = formatter;
             Error.stackTraceLimit = limit;
+            sdkLog.debug = debug;
         }
         fs.appendFileSync(path.join(dir, "index.ts"), "// edited\n");
         expect(() => startCompiled(entry)).toThrow(/dist\/index\.js is not the build of the sources in .*: the sources changed since dist\/ was built\. Run `npm run build`/);
