@@ -58,7 +58,7 @@ export class Cluster extends pulumi.ComponentResource {
 
         this.provider = new proxmoxve.Provider(
             `${name}-provider`,
-            { endpoint: spec.endpoint, apiToken: pulumi.secret(args.apiToken), insecure: spec.insecure, randomVmIds: false },
+            { endpoint: spec.endpoint, apiToken: pulumi.secret(args.apiToken), insecure: false, randomVmIds: false },
             { parent: this },
         );
         const child = { parent: this, provider: this.provider };
@@ -87,7 +87,7 @@ export class Cluster extends pulumi.ComponentResource {
             }
         }
 
-        const connection = { endpoint: spec.endpoint, apiToken: args.apiToken, insecure: spec.insecure };
+        const connection = { endpoint: spec.endpoint, apiToken: args.apiToken };
         this.containers = spec.containers.map((container) => {
             const ct = new proxmoxve.ContainerLegacy(`${name}-${container.name}`, containerArgs(container, spec), {
                 ...child,

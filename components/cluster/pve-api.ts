@@ -4,12 +4,11 @@
 // required at call time (a captured module object would be serialized by value and fail).
 /* eslint-disable @typescript-eslint/no-require-imports -- see above */
 
-/** Where and how to reach the PVE API: `cluster.endpoint`, the secret token, `cluster.insecure`. */
+/** Where and how to reach the PVE API: `cluster.endpoint` and the secret token. Its certificate is always verified. */
 export interface PveConnection {
     endpoint: string;
     /** `user@realm!tokenid=secret`. */
     apiToken: string;
-    insecure: boolean;
 }
 
 export class PveApiError extends Error {
@@ -20,20 +19,6 @@ export class PveApiError extends Error {
         super(message);
         this.name = "PveApiError";
     }
-}
-
-/**
- * Certificate checks are skipped only where the provider skips them too and only on loopback: the
- * local stack's emulator, whose certificate is made up at each start. Anywhere else `insecure` is
- * refused rather than honoured.
- */
-export function tlsOptions(connection: PveConnection): { rejectUnauthorized: boolean } {
-    if (!connection.insecure) return { rejectUnauthorized: true };
-    const host = new URL(connection.endpoint).hostname;
-    if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") {
-        throw new Error(`cluster.insecure is honoured only for an API on loopback (the local emulator), not ${host}: give the PVE API a certificate this machine trusts`);
-    }
-    return { rejectUnauthorized: false };
 }
 
 /** One call below /api2/json; resolves to `data`, rejects with PVE's message (the status line, or the body's `message`). */
@@ -47,7 +32,7 @@ export function pveRequest(connection: PveConnection, method: "GET" | "PUT" | "P
             url,
             {
                 method,
-                ...tlsOptions(connection),
+                rejectUnauthorized: true,
                 headers: {
                     Accept: "application/json",
                     Authorization: `PVEAPIToken=${connection.apiToken}`,

@@ -117,7 +117,6 @@ export interface ContainerSpec extends ContainerSize {
 
 export interface ClusterSpec {
     endpoint: string;
-    insecure: boolean;
     nodes: string[];
     datastore: string;
     template: string;
@@ -429,7 +428,6 @@ function resolveSpec(
         },
         cluster: {
             endpoint: cluster.endpoint,
-            insecure: cluster.insecure,
             nodes: [...cluster.nodes],
             datastore: cluster.datastore,
             template: cluster.template,

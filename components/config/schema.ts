@@ -282,7 +282,8 @@ const vlanId = wholeNumber(1, 4094, "must be a VLAN ID from 1 to 4094");
 export const clusterSchema = z.strictObject({
     /** The PVE API, e.g. https://10.10.10.11:8006; the API token is secret `proxmoxApiToken`. */
     endpoint: z.url({ protocol: /^https$/, error: "must be an https:// URL (the Proxmox provider only speaks HTTPS)" }),
-    insecure: z.boolean().default(false),
+    /** Only `false`: the API's certificate is always verified (the local emulator's is signed by the local test CA). */
+    insecure: z.literal(false, { error: "must be false: the Proxmox API certificate is always verified; give the API a certificate this machine trusts" }).default(false),
     nodes: z.array(nonEmpty).min(1, { error: "must name at least one node" }),
     datastore: nonEmpty,
     /** Template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst. */

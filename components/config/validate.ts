@@ -101,9 +101,6 @@ export function validatePlatformConfig(sections: ParsedSections): ConfigProblem[
         checkStartOrder(cluster, report);
         checkBlueGreenPorts(cluster, report);
         checkHaAffinityVersion(cluster, report);
-        if (environment !== undefined && environment !== "local" && cluster.insecure) {
-            report(["cluster", "insecure"], `${environment} must verify the Proxmox API certificate (insecure: false): give the API a certificate this machine trusts`);
-        }
     }
     if (services) {
         checkWeights(services, release, report);

@@ -1,11 +1,13 @@
 // Trust: an impostor that presents another certificate or another host key is refused before any password or script reaches it.
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as mariadb from "mariadb";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { pveRequest } from "../../components/cluster/pve-api";
 import { withAdminConnection } from "../../components/databases/mariadb/connection";
 import { tlsClientOptions } from "../../components/databases/tls";
 import { takeBackup, type DataChangeDatabase } from "../../components/release/data-change";
@@ -44,6 +46,44 @@ const IMPOSTORS: [string, CertificatePair][] = [
     ["a self-signed certificate", selfSigned],
     ["a certificate of our CA for another name", otherName],
 ];
+
+describe("Proxmox API client (the container settings)", () => {
+    const TOKEN = "ops@pve!deploy=00000000-0000-4000-8000-impostorsees";
+
+    /** An HTTPS server on loopback with `certificate`; counts the requests that got past TLS. */
+    async function pveServer(certificate: CertificatePair): Promise<{ endpoint: string; requests: string[]; stop: () => Promise<void> }> {
+        const requests: string[] = [];
+        const server = https.createServer(certificate, (request, response) => {
+            requests.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
+            response.setHeader("Content-Type", "application/json");
+            response.end(JSON.stringify({ data: "pong" }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as net.AddressInfo).port;
+        return { endpoint: `https://127.0.0.1:${port}`, requests, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+    }
+
+    test("a server with the test CA's certificate for its address is answered (the local emulator's case)", async () => {
+        const server = await pveServer(trustedCertificate());
+        try {
+            await expect(pveRequest({ endpoint: server.endpoint, apiToken: TOKEN }, "GET", "version")).resolves.toBe("pong");
+            expect(server.requests).toHaveLength(1);
+        } finally {
+            await server.stop();
+        }
+    });
+
+    test.each(IMPOSTORS)("an impostor with %s never sees the API token", async (_what, certificate) => {
+        const server = await pveServer(certificate);
+        try {
+            const message = await refusal(pveRequest({ endpoint: server.endpoint, apiToken: TOKEN }, "GET", "version"));
+            expect(message).toMatch(/certificate|altnames|self[- ]signed|Hostname\/IP does not match/i);
+            expect(server.requests).toEqual([]);
+        } finally {
+            await server.stop();
+        }
+    });
+});
 
 describe("MariaDB admin connection (the dynamic providers)", () => {
     test.each(IMPOSTORS)("an impostor with %s gets no authentication packet", async (_what, certificate) => {

@@ -7,7 +7,7 @@ import {
     nestingOn,
     volumeSizeBytes,
 } from "../../components/cluster/container-settings";
-import { tlsOptions, type PveConnection } from "../../components/cluster/pve-api";
+import type { PveConnection } from "../../components/cluster/pve-api";
 import { PveEmulator } from "../support/pve-emulator";
 
 describe("pure parts", () => {
@@ -35,14 +35,6 @@ describe("pure parts", () => {
     test.each([["nesting=1", true], ["nesting=on", true], ["nesting=0", false], ["keyctl=1", false], [undefined, false]] as const)("nesting in %j: %s", (features, on) => {
         expect(nestingOn(features)).toBe(on);
     });
-
-    test("certificate checks are skipped only on loopback, and only when asked", () => {
-        expect(tlsOptions({ endpoint: "https://10.0.0.1:8006", apiToken: "", insecure: false })).toEqual({ rejectUnauthorized: true });
-        expect(tlsOptions({ endpoint: "https://127.0.0.1:8006", apiToken: "", insecure: true })).toEqual({ rejectUnauthorized: false });
-        expect(() => tlsOptions({ endpoint: "https://pve.example.org:8006", apiToken: "", insecure: true })).toThrow(
-            "cluster.insecure is honoured only for an API on loopback (the local emulator), not pve.example.org: give the PVE API a certificate this machine trusts",
-        );
-    });
 });
 
 describe("against the emulator, with a token that is not root@pam", () => {
@@ -51,7 +43,7 @@ describe("against the emulator, with a token that is not root@pam", () => {
 
     beforeAll(async () => {
         pve = await PveEmulator.start({ taskRunningPolls: 2 });
-        connection = { endpoint: pve.endpoint, apiToken: "ops@pve!deploy=00000000-0000-4000-8000-000000000000", insecure: true };
+        connection = { endpoint: pve.endpoint, apiToken: "ops@pve!deploy=00000000-0000-4000-8000-000000000000" };
         pve.state.containers.set(200, {
             vmid: 200,
             node: "pve2",

@@ -512,7 +512,7 @@ const RULES: [string, (c: RawConfig) => void, string[]][] = [
     [
         "an unverified Proxmox certificate in production",
         (c) => Object.assign(c.cluster, { insecure: true }),
-        ["cluster.insecure: production must verify the Proxmox API certificate (insecure: false): give the API a certificate this machine trusts"],
+        ["cluster.insecure: must be false: the Proxmox API certificate is always verified; give the API a certificate this machine trusts"],
     ],
     // Services
     [
