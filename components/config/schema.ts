@@ -27,8 +27,8 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const DATABASE_ENGINES = ["mariadb", "postgresql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
 
-/** libpq's sslmode names; the MariaDB provider maps them to its tls flag (disable/require/verify-*). */
-export const TLS_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+/** libpq's sslmode names that either verify the server or say plainly that they do not (no `require`: encrypting without verifying); the MariaDB provider maps them to its tls flag. */
+export const TLS_MODES = ["disable", "verify-ca", "verify-full"] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
 /**

@@ -197,8 +197,8 @@ function checkDatabaseServerAccess(databases: DatabasesConfig, environment: Envi
 
 /**
  * Outside the local stack an admin connection verifies the server: `verify-full` (the certificate
- * chains to `caFile` and names the host), or `verify-ca` with a reason. `require` encrypts but
- * trusts whoever answers; `disable` sends the admin password in the open.
+ * chains to `caFile` and names the host), or `verify-ca` with a reason; `disable` sends the admin
+ * password in the open. There is no mode that encrypts but trusts whoever answers.
  */
 function checkAdminTls(
     tls: DatabasesConfig["servers"][string]["admin"]["tls"],

@@ -6,15 +6,13 @@ import type { ConnectionOptions as TlsOptions, PeerCertificate } from "node:tls"
  * them on. Every verifying mode carries the CA itself (so the MariaDB driver's self-signed
  * "fingerprint" shortcut of MariaDB 11.4+ never applies) and checks the certificate's name during
  * the TLS handshake, against the host we dialled, before any authentication packet is sent (the
- * MariaDB driver's own name check runs only after authentication). `require` encrypts without
- * verifying: the config loader allows it on the local stack only.
+ * MariaDB driver's own name check runs only after authentication). There is no mode that encrypts
+ * without verifying.
  */
 export function tlsClientOptions(host: string, mode: string, caFile: string | undefined, readFile: (file: string) => string): TlsOptions | undefined {
     switch (mode) {
         case "disable":
             return undefined;
-        case "require":
-            return { rejectUnauthorized: false };
         case "verify-ca":
         case "verify-full": {
             if (caFile === undefined || caFile === "") throw new Error(`TLS mode ${mode} needs a CA file (admin.tls.caFile)`);

@@ -26,8 +26,6 @@ function mariadbTlsFlags(mode: TlsMode): string {
     switch (mode) {
         case "disable":
             return "";
-        case "require":
-            return "--ssl";
         default:
             return '--ssl --ssl-verify-server-cert --ssl-ca="$CA_FILE"';
     }
@@ -155,7 +153,7 @@ function clientEnv(target: RestoreTarget): Record<string, string> {
 }
 
 function mariadbArgs(target: RestoreTarget): string[] {
-    const tls = target.tls === "disable" ? [] : target.tls === "require" ? ["--ssl"] : ["--ssl", "--ssl-verify-server-cert", ...(target.caFile ? [`--ssl-ca=${target.caFile}`] : [])];
+    const tls = target.tls === "disable" ? [] : ["--ssl", "--ssl-verify-server-cert", ...(target.caFile ? [`--ssl-ca=${target.caFile}`] : [])];
     return [...tls, `--host=${target.host}`, `--port=${target.port}`, `--user=${target.user}`];
 }
 

@@ -100,7 +100,7 @@ const FLEET = {
         type: LOCAL_COMMAND_TYPE,
         name: "release-api-backup-main",
         props: {
-            create: renderBackupScript("mariadb", "require"),
+            create: renderBackupScript("mariadb", "verify-full"),
             environment: { MYSQL_PWD: "admin-secret", HOST: "10.10.30.20", PORT: "3306", USER: "admin", DB: "mo_main" },
         },
     },

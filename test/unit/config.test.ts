@@ -405,9 +405,9 @@ const RULES: [string, (c: RawConfig) => void, string[]][] = [
         ["databases.servers.plesk.admin.tls.mode: production admin connections must verify the server: verify-full with caFile (or verify-ca with a reason), not disable"],
     ],
     [
-        "a production admin connection that encrypts but trusts anyone (require)",
+        "an admin connection that encrypts but trusts anyone (require: no such mode, on any stack)",
         (c) => Object.assign(c.databases.servers["postgres-ext"]?.admin ?? {}, { tls: { mode: "require" } }),
-        ["databases.servers.postgres-ext.admin.tls.mode: production admin connections must verify the server: verify-full with caFile (or verify-ca with a reason), not require"],
+        ['databases.servers.postgres-ext.admin.tls.mode: must be one of disable, verify-ca, verify-full, not "require"'],
     ],
     [
         "verify-full without the CA that signed the server's certificate",

@@ -26,7 +26,7 @@ function server(overrides: { name?: string; engine?: DatabaseEngine; port?: numb
         name: overrides.name ?? "mariadb-ext",
         engine,
         version: undefined,
-        admin: { host: "10.10.30.21", port: overrides.port ?? (engine === "mariadb" ? 3306 : 5432), user: "admin", tls: { mode: "require", caFile: undefined } },
+        admin: { host: "10.10.30.21", port: overrides.port ?? (engine === "mariadb" ? 3306 : 5432), user: "admin", tls: { mode: "verify-full", caFile: "/etc/release-platform/db-ca.crt" } },
         appHost: overrides.appHost ?? "10.10.20.10",
         ssh: { host: "10.10.30.21", port: 22, user: "deploy" },
         firewall: overrides.firewall ?? "nftables",

@@ -49,7 +49,7 @@ function server(name: string, kind: FirewallKind): DatabaseServerSpec {
         name,
         engine: "postgresql",
         version: "15",
-        admin: { host: "10.10.30.22", port: 5432, user: "postgres", tls: { mode: "require", caFile: undefined } },
+        admin: { host: "10.10.30.22", port: 5432, user: "postgres", tls: { mode: "verify-full", caFile: "/etc/release-platform/db-ca.crt" } },
         appHost: "10.10.20.10",
         ssh: { host: "10.10.30.22", port: 2200, user: "deploy", hostKey: TEST_HOST_KEY },
         firewall: kind,

@@ -50,7 +50,7 @@ function scriptEnv(extra: Record<string, string> = {}): Record<string, string> {
     };
 }
 
-function runScript(engine: "mariadb" | "postgresql", tls: "disable" | "require" | "verify-full", extra: Record<string, string> = {}) {
+function runScript(engine: "mariadb" | "postgresql", tls: "disable" | "verify-full", extra: Record<string, string> = {}) {
     const argsFile = path.join(scratch, `${engine}-${tls}.args`);
     const stdout = execFileSync("/bin/sh", ["-c", renderBackupScript(engine, tls)], { encoding: "utf8", env: scriptEnv({ ARGS_FILE: argsFile, ...extra }) });
     return { stdout, args: fs.readFileSync(argsFile, "utf8").trim() };
@@ -59,7 +59,6 @@ function runScript(engine: "mariadb" | "postgresql", tls: "disable" | "require" 
 describe("backup script", () => {
     test.each([
         ["disable", "--single-transaction --routines --triggers --host=127.0.0.1 --port=3306 --user=root mo_main"],
-        ["require", "--single-transaction --routines --triggers --ssl --host=127.0.0.1 --port=3306 --user=root mo_main"],
         ["verify-full", "--single-transaction --routines --triggers --ssl --ssl-verify-server-cert --ssl-ca=/etc/ssl/ca.pem --host=127.0.0.1 --port=3306 --user=root mo_main"],
     ] as const)("MariaDB with TLS %s: mysqldump %s, and a record of the file", (tls, args) => {
         const { stdout, args: called } = runScript("mariadb", tls);
@@ -107,7 +106,7 @@ describe("backup script", () => {
     });
 
     test("PostgreSQL: pg_dump -Fc into the file, read back with pg_restore --list, recorded", () => {
-        const { stdout, args } = runScript("postgresql", "require");
+        const { stdout, args } = runScript("postgresql", "verify-full");
         const record = parseBackupRecord(stdout, { ...SUBJECT, engine: "postgresql" });
         expect(args).toBe(`-Fc --host=127.0.0.1 --port=3306 --username=root --dbname=mo_main --file=${record.file}.partial`);
         expect(record.file.endsWith(".dump")).toBe(true);
@@ -248,17 +247,17 @@ describe("the data change: backups, then the migration, with an explicit environ
 });
 
 describe("restore plan", () => {
-    const maria = { engine: "mariadb" as const, host: "10.0.0.5", port: 3306, user: "admin", tls: "require" as const };
+    const maria = { engine: "mariadb" as const, host: "10.0.0.5", port: 3306, user: "admin", tls: "verify-full" as const, caFile: "/ca.pem" };
     const pg = { engine: "postgresql" as const, host: "10.0.0.6", port: 5432, user: "postgres", tls: "verify-full" as const, caFile: "/ca.pem" };
 
     test("MariaDB: create the database, then feed the dump to the client", () => {
         expect(restorePlan(maria, "mo_main_scratch", "/b/x.sql")).toEqual([
             {
                 command: "mysql",
-                args: ["--ssl", "--host=10.0.0.5", "--port=3306", "--user=admin", "--execute", "CREATE DATABASE IF NOT EXISTS `mo_main_scratch` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"],
+                args: ["--ssl", "--ssl-verify-server-cert", "--ssl-ca=/ca.pem", "--host=10.0.0.5", "--port=3306", "--user=admin", "--execute", "CREATE DATABASE IF NOT EXISTS `mo_main_scratch` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"],
                 env: {},
             },
-            { command: "mysql", args: ["--ssl", "--host=10.0.0.5", "--port=3306", "--user=admin", "mo_main_scratch"], env: {}, stdinFile: "/b/x.sql" },
+            { command: "mysql", args: ["--ssl", "--ssl-verify-server-cert", "--ssl-ca=/ca.pem", "--host=10.0.0.5", "--port=3306", "--user=admin", "mo_main_scratch"], env: {}, stdinFile: "/b/x.sql" },
         ]);
     });
 
